@@ -1,0 +1,38 @@
+// shared/base/sha256.h
+//
+// Streaming SHA-256 over OpenSSL's EVP interface (uses the CPU's SHA extensions when
+// present; ~4x faster than coreutils here). The snapshot trailer is a raw 32-byte digest.
+#ifndef ETCDRESTORE_SHARED_BASE_SHA256_H_
+#define ETCDRESTORE_SHARED_BASE_SHA256_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace etcdrestore {
+
+using Sha256Digest = std::array<uint8_t, 32>;
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void Update(const void* data, size_t n);
+  // Finishes the hash; the object must not be used afterwards.
+  Sha256Digest Final();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX*, kept opaque so this header does not pull in OpenSSL
+};
+
+std::string HexDigest(const Sha256Digest& d);
+// Go's %v of a byte slice: "[9 206 214 ...]" (etcdctl prints hash mismatches this way).
+std::string GoByteSlice(const Sha256Digest& d);
+
+}  // namespace etcdrestore
+
+#endif  // ETCDRESTORE_SHARED_BASE_SHA256_H_
