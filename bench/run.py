@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Benchmarks etcdctl-ext against the reference tools, in one run, on one real snapshot.
+
+Reports the median wall time and the peak RSS (from wait4's rusage: this process's
+children only, one command at a time) of each command over --runs runs, and the
+ratio against the reference measured in the same run. Warm page cache: every command
+runs once untimed first.
+
+  bench/run.py --snapshot /tmp/bench/snap-1g.db --etcdctl-ext build/etcdctl-ext/etcdctl-ext [--runs 5]
+               [--only status,save,restore]
+
+Make the snapshot with bench/make_snapshot.py. etcd 3.5 binaries: $ETCD35_DIR
+(default ~/.cache/etcdrestore/etcd-3.5/sid/usr/bin, installed by scripts/install-deps.sh).
+"""
+import argparse, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+ETCD35 = os.environ.get("ETCD35_DIR", os.path.expanduser("~/.cache/etcdrestore/etcd-3.5/sid/usr/bin"))
+
+
+def run_once(argv, cwd=None, env=None):
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")
+    if p.returncode != 0:
+        sys.exit(f"command failed ({p.returncode}): {' '.join(argv)}\n{err[-2000:]}")
+    return wall, ru.ru_maxrss * 1024
+
+
+def measure(name, make_argv, runs, setup=None, cleanup=None, cwd=None, env=None):
+    """make_argv(i) -> list of argv lists run one after the other (their times add up, RSS is the max)."""
+    walls, rss = [], 0
+    for i in range(runs + 1):
+        if setup:
+            setup(i)
+        total = 0.0
+        for argv in make_argv(i):
+            w, r = run_once(argv, cwd=cwd, env=env)
+            total += w
+            rss = max(rss, r)
+        if cleanup:
+            cleanup(i)
+        if i > 0:  # run 0 warms the page cache
+            walls.append(total)
+    med = statistics.median(walls)
+    print(f"  {name:<34} median {med:7.3f} s   peak RSS {rss / 2**20:8.1f} MiB   (runs: {', '.join(f'{w:.2f}' for w in walls)})",
+          flush=True)
+    return med, rss
+
+
+def ratio(a, b, what):
+    print(f"  -> {what}: {a / b:.2f}x", flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--snapshot", required=True)
+    ap.add_argument("--etcdctl-ext", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", default="status,save,restore")
+    a = ap.parse_args()
+    ext = os.path.abspath(a.etcdctl_ext)
+    snap = os.path.abspath(a.snapshot)
+    only = set(a.only.split(","))
+    work = tempfile.mkdtemp(prefix="etcdrestore-bench-run-", dir=os.path.dirname(snap))
+    env = dict(os.environ, ETCDCTL_API="3")
+    print(f"snapshot {snap}: {os.path.getsize(snap) / 1e9:.2f} GB; {a.runs} runs each, warm page cache")
+    try:
+        if "status" in only:
+            print("snapshot status")
+            r34, _ = measure("etcdctl 3.4 snapshot status", lambda i: [["etcdctl", "snapshot", "status", snap]], a.runs, env=env)
+            r35, _ = measure("etcdutl 3.5 snapshot status", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "status", snap]], a.runs)
+            rx, _ = measure("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], a.runs, env=env)
+            ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
+            ratio(rx, r34, "etcdctl-ext / etcdctl 3.4")
+        if "restore" in only:
+            print("snapshot restore")
+            out = os.path.join(work, "out")
+
+            def clean(i):
+                shutil.rmtree(out, ignore_errors=True)
+                for f in ("copy.db",):
+                    try:
+                        os.remove(os.path.join(work, f))
+                    except FileNotFoundError:
+                        pass
+
+            floor, _ = measure("floor: cp + openssl sha256", lambda i: [["cp", snap, os.path.join(work, "copy.db")],
+                                                                    ["openssl", "dgst", "-sha256", os.path.join(work, "copy.db")]],
+                               a.runs, cleanup=clean)
+            r34, _ = measure("etcdctl 3.4 snapshot restore", lambda i: [["etcdctl", "snapshot", "restore", snap, "--data-dir", out]],
+                             a.runs, cleanup=clean, env=env)
+            r35, _ = measure("etcdutl 3.5 snapshot restore", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "restore", snap, "--data-dir", out]],
+                             a.runs, cleanup=clean)
+            rx, _ = measure("etcdctl-ext snapshot restore", lambda i: [[ext, "snapshot", "restore", snap, "--data-dir", out]],
+                            a.runs, cleanup=clean, env=env)
+            ratio(rx, floor, "etcdctl-ext / floor (goal < 1)")
+            ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
+            ratio(r34, rx, "etcdctl 3.4 / etcdctl-ext (goal >= 3)")
+        if "save" in only:
+            print("snapshot save (from a local etcd 3.4.23 serving this snapshot)")
+            data = os.path.join(work, "served")
+            subprocess.run([f"{ETCD35}/etcdutl", "snapshot", "restore", snap, "--data-dir", data],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cport, pport = free_port(), free_port()
+            curl = f"http://127.0.0.1:{cport}"
+            log = open(os.path.join(work, "etcd.log"), "w")
+            etcd = subprocess.Popen(["etcd", "--name", "default", "--data-dir", data, "--listen-client-urls", curl,
+                                     "--advertise-client-urls", curl, "--listen-peer-urls", f"http://127.0.0.1:{pport}",
+                                     "--quota-backend-bytes", str(16 << 30)], stdout=log, stderr=log)
+            try:
+                for _ in range(300):
+                    if subprocess.run(["etcdctl", f"--endpoints={curl}", "endpoint", "health"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+                        break
+                    time.sleep(0.2)
+                out = os.path.join(work, "saved.db")
+
+                def rm(i):
+                    try:
+                        os.remove(out)
+                    except FileNotFoundError:
+                        pass
+
+                r34, _ = measure("etcdctl 3.4 snapshot save", lambda i: [["etcdctl", f"--endpoints={curl}", "--command-timeout=600s",
+                                                                          "snapshot", "save", out]], a.runs, cleanup=rm, env=env)
+                rx, _ = measure("etcdctl-ext snapshot save", lambda i: [[ext, f"--endpoints={curl}", "snapshot", "save", out]],
+                                a.runs, cleanup=rm, env=env)
+                ratio(rx, r34, "etcdctl-ext / etcdctl 3.4 (goal <= 1.1)")
+            finally:
+                etcd.terminate()
+                etcd.wait()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+#include "shared/restore/target.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "shared/base/file.h"
+
+namespace etcdrestore::restore {
+namespace {
+
+constexpr char kStagingInfix[] = ".etcdrestore-staging.";
+
+// --- signal-time cleanup -------------------------------------------------------------
+// Paths of live staging dirs, in fixed buffers so the handler touches no heap. The
+// handler removes each tree with raw syscalls (async-signal-safe), then re-raises.
+constexpr int kMaxStaging = 8;
+constexpr size_t kMaxPath = 4096;
+struct Slot {
+  std::atomic<bool> used{false};
+  char path[kMaxPath];
+};
+std::array<Slot, kMaxStaging> g_slots;
+std::once_flag g_handlers_once;
+
+void RemoveTreeRaw(const char* path, int depth) {
+  if (depth > 8) return;
+  int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    ::unlink(path);
+    return;
+  }
+  // getdents via fdopendir is not async-signal-safe; but the tree is tiny and known:
+  // at most member/{snap,wal}/<files>. Use getdents64 directly.
+  char buf[4096];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
+      char child[kMaxPath];
+      size_t pl = std::strlen(path), nl = std::strlen(d->d_name);
+      if (pl + 1 + nl + 1 > sizeof(child)) continue;
+      std::memcpy(child, path, pl);
+      child[pl] = '/';
+      std::memcpy(child + pl + 1, d->d_name, nl + 1);
+      if (d->d_type == DT_DIR) {
+        RemoveTreeRaw(child, depth + 1);
+      } else {
+        ::unlink(child);
+      }
+    }
+  }
+  ::close(fd);
+  ::rmdir(path);
+}
+
+void OnSignal(int sig) {
+  for (auto& s : g_slots)
+    if (s.used.load()) RemoveTreeRaw(s.path, 0);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void InstallHandlers() {
+  std::call_once(g_handlers_once, [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
+      struct sigaction sa{};
+      sa.sa_handler = OnSignal;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(sig, &sa, nullptr);
+    }
+  });
+}
+
+void Register(const std::string& p) {
+  InstallHandlers();
+  if (p.size() >= kMaxPath) return;
+  for (auto& s : g_slots) {
+    bool expected = false;
+    if (!s.used.load() && p.size() < kMaxPath) {
+      std::memcpy(s.path, p.c_str(), p.size() + 1);
+      if (s.used.compare_exchange_strong(expected, true)) return;
+    }
+  }
+}
+
+void Unregister(const std::string& p) {
+  for (auto& s : g_slots)
+    if (s.used.load() && p == s.path) s.used.store(false);
+}
+
+bool PidAlive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+// Removes "<dir>/<prefix><pid>" dirs whose process is gone.
+void RemoveStaleIn(const std::string& parent, const std::string& prefix) {
+  DIR* d = ::opendir(parent.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.rfind(prefix, 0) != 0) continue;
+    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + prefix.size()));
+    if (!PidAlive(pid)) (void)RemoveAll(JoinPath(parent, n));
+  }
+  ::closedir(d);
+}
+
+Status FsyncTree(const std::string& path) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory()) {
+      RETURN_IF_ERROR(FsyncDir(it->path().string()));
+    } else {
+      ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(it->path().string(), O_RDONLY));
+      RETURN_IF_ERROR(Fsync(fd.get(), it->path().string()));
+    }
+  }
+  if (ec) return Fail(ErrnoError("walk \"" + path + "\"", ec.value()));
+  return FsyncDir(path);
+}
+
+}  // namespace
+
+// Staging dirs live beside a missing target (".<base>.etcdrestore-staging.<pid>") or
+// inside an existing empty one (".etcdrestore-staging.<pid>", e.g. a mount point).
+void RemoveStaleStaging(const std::string& abs_target) {
+  RemoveStaleIn(DirName(abs_target), "." + BaseName(abs_target) + kStagingInfix);
+  RemoveStaleIn(abs_target, std::string(kStagingInfix));
+}
+
+bool WalLockedByRunningEtcd(const std::string& dir) {
+  for (const std::string& wd : {dir, JoinPath(dir, "member/wal")}) {
+    DIR* d = ::opendir(wd.c_str());
+    if (!d) continue;
+    bool locked = false;
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() < 4 || n.compare(n.size() - 4, 4, ".wal") != 0) continue;
+      int fd = ::open(JoinPath(wd, n).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      struct flock fl{};
+      fl.l_type = F_WRLCK;
+      fl.l_whence = SEEK_SET;
+      // F_OFD_GETLK reports conflicts with both OFD locks (etcd's first choice on Linux)
+      // and classic POSIX record locks (its fallback).
+      if (::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) locked = true;
+      ::close(fd);
+      if (locked) break;
+    }
+    ::closedir(d);
+    if (locked) return true;
+  }
+  return false;
+}
+
+Status CheckTarget(const std::string& what, const std::string& abs_path) {
+  RemoveStaleStaging(abs_path);
+  struct stat st{};
+  if (::stat(abs_path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return Fail(ErrnoError(what + " \"" + abs_path + "\"", errno));
+  }
+  if (!S_ISDIR(st.st_mode))
+    return Fail(ErrorCode::kAlreadyExists,
+                what + " \"" + abs_path + "\" exists and is not a directory; choose another --" + what);
+  if (WalLockedByRunningEtcd(abs_path))
+    return Fail(ErrorCode::kFailedPrecondition,
+                what + " \"" + abs_path +
+                    "\" is in use by a running etcd (its WAL is locked); stop that etcd first "
+                    "(move its static pod manifest out of the manifests dir) and restore into a new directory");
+  ASSIGN_OR_RETURN(bool empty, IsEmptyDir(abs_path));
+  if (!empty)
+    return Fail(ErrorCode::kAlreadyExists,
+                what + " \"" + abs_path +
+                    "\" exists and is not empty; refusing to overwrite it. Restore into a new directory "
+                    "(and point etcd at it), or move the old one aside first");
+  return {};
+}
+
+Result<StagingDir> StagingDir::Create(const std::string& target) {
+  std::string abs = AbsolutePath(target);
+  std::string parent = DirName(abs);
+  std::string base = BaseName(abs);
+  if (auto st = MakeDirs(parent, 0700); !st) return Fail(st.error().Wrap("create parent of \"" + abs + "\""));
+  RemoveStaleStaging(abs);
+  struct stat st{};
+  bool inside = ::stat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  std::string path = inside ? JoinPath(abs, kStagingInfix + std::to_string(::getpid()))
+                            : JoinPath(parent, "." + base + kStagingInfix + std::to_string(::getpid()));
+  (void)RemoveAll(path);  // our own pid: a leftover of this very process cannot exist; be safe
+  if (::mkdir(path.c_str(), 0700) != 0) return Fail(ErrnoError("create staging dir \"" + path + "\"", errno));
+  ::chmod(path.c_str(), 0700);
+  Register(path);
+  return StagingDir(abs, path, inside);
+}
+
+StagingDir::StagingDir(std::string target, std::string path, bool inside)
+    : target_(std::move(target)), path_(std::move(path)), inside_(inside) {}
+
+StagingDir::StagingDir(StagingDir&& o) noexcept
+    : target_(std::move(o.target_)), path_(std::move(o.path_)), inside_(o.inside_), committed_(o.committed_) {
+  o.committed_ = true;  // the moved-from object must not remove anything
+}
+
+StagingDir::~StagingDir() {
+  if (committed_) return;
+  (void)RemoveAll(path_);
+  Unregister(path_);
+}
+
+Status StagingDir::Commit() {
+  RETURN_IF_ERROR(FsyncTree(path_));
+  if (!inside_) {
+    RETURN_IF_ERROR(Rename(path_, target_));
+    Unregister(path_);
+    committed_ = true;
+    return FsyncDir(DirName(target_));
+  }
+  // The target is an existing empty dir (maybe a mount point, which cannot be renamed
+  // over): move each top-level entry in. For a data dir that is the single "member"
+  // dir, so the data dir still becomes usable in one rename.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(path_, ec)) {
+    RETURN_IF_ERROR(Rename(e.path().string(), JoinPath(target_, e.path().filename().string())));
+  }
+  if (ec) return Fail(ErrnoError("list staging dir \"" + path_ + "\"", ec.value()));
+  if (::rmdir(path_.c_str()) != 0) return Fail(ErrnoError("remove staging dir \"" + path_ + "\"", errno));
+  Unregister(path_);
+  committed_ = true;
+  return FsyncDir(target_);
+}
+
+}  // namespace etcdrestore::restore
