@@ -1,0 +1,183 @@
+// get, put, del: etcdctl 3.4's ctlv3/command/{get,put,del}_command.go.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "etcdctl-ext/command.h"
+
+namespace etcdrestore::etcdctl_ext {
+namespace {
+
+// clientv3.GetPrefixRangeEnd: the key with its last non-0xff byte incremented and the
+// rest dropped; "\0" (to the end of the keyspace) when there is none.
+std::string PrefixRangeEnd(const std::string& prefix) {
+  std::string end = prefix;
+  for (size_t i = end.size(); i-- > 0;) {
+    if (static_cast<uint8_t>(end[i]) < 0xff) {
+      end[i] = static_cast<char>(static_cast<uint8_t>(end[i]) + 1);
+      end.resize(i + 1);
+      return end;
+    }
+  }
+  return std::string(1, '\0');
+}
+
+// Key and range end for a key argument with --prefix / --from-key (clientv3 WithPrefix,
+// WithFromKey): an empty key means "all keys".
+Status ApplyRange(bool prefix, bool from_key, std::string* key, std::string* range_end) {
+  if (prefix && from_key) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "`--prefix` and `--from-key` cannot be set at the same time, choose one");
+  }
+  if (prefix) {
+    if (key->empty()) {
+      *key = std::string(1, '\0');
+      *range_end = std::string(1, '\0');
+    } else {
+      *range_end = PrefixRangeEnd(*key);
+    }
+  } else if (from_key) {
+    if (key->empty()) *key = std::string(1, '\0');
+    *range_end = std::string(1, '\0');
+  }
+  return {};
+}
+
+struct GetOptions {
+  std::string consistency = "l";
+  std::string order;
+  std::string sort_by;
+  bool prefix = false;
+  bool from_key = false;
+  int64_t limit = 0;
+  int64_t rev = 0;
+  bool keys_only = false;
+  bool print_value_only = false;
+} get_opts;
+
+Result<int> RunGet(CommandContext& ctx) {
+  if (ctx.args.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "get command needs one argument as key and an optional argument as range_end");
+  }
+  if (get_opts.consistency != "l" && get_opts.consistency != "s") {
+    return Fail(ErrorCode::kInvalidArgument, "unknown consistency flag \"" + get_opts.consistency + "\"");
+  }
+  if (!get_opts.order.empty() || !get_opts.sort_by.empty() || get_opts.consistency == "s") {
+    return Fail(ErrorCode::kUnsupported,
+                "--order, --sort-by and --consistency=s are not supported by etcdctl-ext");
+  }
+  etcdclient::RangeRequest req;
+  req.key = ctx.args[0];
+  if (ctx.args.size() > 1) {
+    if (get_opts.prefix || get_opts.from_key) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set.");
+    }
+    req.range_end = ctx.args[1];
+  }
+  RETURN_IF_ERROR(ApplyRange(get_opts.prefix, get_opts.from_key, &req.key, &req.range_end));
+  req.limit = get_opts.limit;
+  req.revision = get_opts.rev;
+  req.keys_only = get_opts.keys_only;
+  ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
+  ASSIGN_OR_RETURN(auto resp, client->Range(req, ctx.CommandDeadline()));
+  cli::PrintOptions p = ctx.print;
+  p.value_only = get_opts.print_value_only;
+  ASSIGN_OR_RETURN(std::string out, cli::PrintGet(p, resp));
+  WriteStdout(out);
+  return 0;
+}
+
+Result<int> RunPut(CommandContext& ctx) {
+  const Error usage(ErrorCode::kInvalidArgument,
+                    "put command needs 1 argument and input from stdin or 2 arguments");
+  if (ctx.args.empty()) return Fail(usage);
+  std::string value;
+  if (ctx.args.size() > 1) {
+    value = ctx.args[1];
+  } else {
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(STDIN_FILENO, buf, sizeof(buf))) > 0) value.append(buf, static_cast<size_t>(n));
+    if (value.empty()) return Fail(usage);
+  }
+  ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
+  ASSIGN_OR_RETURN(auto resp, client->Put(ctx.args[0], value, ctx.CommandDeadline()));
+  ASSIGN_OR_RETURN(std::string out, cli::PrintPut(ctx.print, resp));
+  WriteStdout(out);
+  return 0;
+}
+
+struct DelOptions {
+  bool prefix = false;
+  bool from_key = false;
+} del_opts;
+
+Result<int> RunDel(CommandContext& ctx) {
+  if (ctx.args.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "del command needs one argument as key and an optional argument as range_end");
+  }
+  std::string key = ctx.args[0], range_end;
+  if (ctx.args.size() > 1) {
+    if (del_opts.prefix || del_opts.from_key) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set.");
+    }
+    range_end = ctx.args[1];
+  }
+  RETURN_IF_ERROR(ApplyRange(del_opts.prefix, del_opts.from_key, &key, &range_end));
+  ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
+  ASSIGN_OR_RETURN(auto resp, client->DeleteRange(key, range_end, ctx.CommandDeadline()));
+  ASSIGN_OR_RETURN(std::string out, cli::PrintDel(ctx.print, resp));
+  WriteStdout(out);
+  return 0;
+}
+
+const bool kGet = RegisterCommand({
+    .name = "get",
+    .usage = "etcdctl get [options] <key> [range_end] [flags]",
+    .summary = "Gets the key or a range of keys",
+    .add_flags =
+        [](cli::FlagSet& f) {
+          f.AddString("consistency", 0, &get_opts.consistency, "Linearizable(l) or Serializable(s)");
+          f.AddString("order", 0, &get_opts.order,
+                      "Order of results; ASCEND or DESCEND (ASCEND by default)");
+          f.AddString("sort-by", 0, &get_opts.sort_by,
+                      "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION");
+          f.AddInt64("limit", 0, &get_opts.limit, "Maximum number of results");
+          f.AddBool("prefix", 0, &get_opts.prefix, "Get keys with matching prefix");
+          f.AddBool("from-key", 0, &get_opts.from_key,
+                    "Get keys that are greater than or equal to the given key using byte compare");
+          f.AddInt64("rev", 0, &get_opts.rev, "Specify the kv revision");
+          f.AddBool("keys-only", 0, &get_opts.keys_only, "Get only the keys");
+          f.AddBool("print-value-only", 0, &get_opts.print_value_only,
+                    "Only write values when using the \"simple\" output format");
+        },
+    .run = RunGet,
+});
+
+const bool kPut = RegisterCommand({
+    .name = "put",
+    .usage = "etcdctl put [options] <key> <value> (<value> can also be given from stdin) [flags]",
+    .summary = "Puts the given key into the store",
+    .run = RunPut,
+});
+
+const bool kDel = RegisterCommand({
+    .name = "del",
+    .usage = "etcdctl del [options] <key> [range_end] [flags]",
+    .summary = "Removes the specified key or range of keys [key, range_end)",
+    .add_flags =
+        [](cli::FlagSet& f) {
+          f.AddBool("prefix", 0, &del_opts.prefix, "delete keys with matching prefix");
+          f.AddBool("from-key", 0, &del_opts.from_key,
+                    "delete keys that are greater than or equal to the given key using byte compare");
+        },
+    .run = RunDel,
+});
+
+}  // namespace
+}  // namespace etcdrestore::etcdctl_ext

@@ -1,0 +1,103 @@
+#include "shared/etcdclient/snapshot_save.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "shared/base/file.h"
+
+namespace etcdrestore::etcdclient {
+namespace {
+
+constexpr size_t kTrailerSize = 32;
+
+// Removes the .part file unless disarmed (the rename consumed it).
+class PartFileGuard {
+ public:
+  explicit PartFileGuard(std::string path) : path_(std::move(path)) {}
+  ~PartFileGuard() {
+    if (armed_) ::unlink(path_.c_str());
+  }
+  void Disarm() { armed_ = false; }
+
+ private:
+  std::string path_;
+  bool armed_ = true;
+};
+
+}  // namespace
+
+void TrailerVerifier::Update(std::string_view data) {
+  size_ += data.size();
+  if (data.size() >= kTrailerSize) {
+    sha_.Update(tail_.data(), tail_.size());
+    sha_.Update(data.data(), data.size() - kTrailerSize);
+    tail_.assign(data.substr(data.size() - kTrailerSize));
+    return;
+  }
+  tail_.append(data);
+  if (tail_.size() > kTrailerSize) {
+    size_t extra = tail_.size() - kTrailerSize;
+    sha_.Update(tail_.data(), extra);
+    tail_.erase(0, extra);
+  }
+}
+
+Result<Sha256Digest> TrailerVerifier::Finish() {
+  if (size_ % 512 != kTrailerSize) {
+    // etcdctl's text (clientv3/snapshot/v3_snapshot.go).
+    return Fail(ErrorCode::kCorruption,
+                "sha256 checksum not found [bytes: " + std::to_string(size_) + "]");
+  }
+  Sha256Digest got = sha_.Final();
+  Sha256Digest want;
+  std::memcpy(want.data(), tail_.data(), kTrailerSize);
+  if (got != want) {
+    return Fail(ErrorCode::kCorruption, "sha256 mismatch: trailer says " + HexDigest(want) +
+                                            ", the " + std::to_string(size_ - kTrailerSize) +
+                                            " received bytes hash to " + HexDigest(got));
+  }
+  return got;
+}
+
+Result<SaveResult> SaveSnapshot(Client& client, const SaveOptions& options) {
+  RETURN_IF_ERROR(client.WaitConnected(options.connect_timeout));
+
+  const std::string part = options.path + ".part";
+  int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    // etcdctl: "could not open X.part (open X.part: no such file or directory)"
+    Error e = ErrnoError("open " + part, errno);
+    return Fail(e.code(), "could not open " + part + " (" + e.message() + ")");
+  }
+  UniqueFd file(fd);
+  PartFileGuard guard(part);
+  // O_CREAT's mode does not apply to a stale .part that already existed.
+  if (::fchmod(fd, 0600) != 0) return Fail(ErrnoError("chmod " + part, errno));
+
+  TrailerVerifier verifier;
+  uint64_t written = 0;
+  RETURN_IF_ERROR(client.Snapshot(
+      [&](std::string_view blob, uint64_t /*remaining*/) -> Status {
+        RETURN_IF_ERROR(WriteAll(fd, part, blob.data(), blob.size()));
+        verifier.Update(blob);
+        written += blob.size();
+        if (options.progress) options.progress(written);
+        return {};
+      },
+      options.deadline));
+
+  ASSIGN_OR_RETURN(Sha256Digest digest, verifier.Finish());
+  RETURN_IF_ERROR(Fsync(fd, part));
+  RETURN_IF_ERROR(file.Close(part));
+  if (options.verify) RETURN_IF_ERROR(options.verify(part));
+  RETURN_IF_ERROR(Rename(part, options.path));
+  guard.Disarm();
+  RETURN_IF_ERROR(FsyncDir(DirName(AbsolutePath(options.path))));
+  return SaveResult{written, digest};
+}
+
+}  // namespace etcdrestore::etcdclient
