@@ -86,9 +86,12 @@ class Walker {
     }
   }
 
-  Status WalkBucket(const BucketRef& b, int depth) {
+  // level: index of the page buffer to use for b's root, so that the buffers of the pages
+  // holding a sub-bucket's entry stay intact while the sub-bucket is walked.
+  Status WalkBucket(const BucketRef& b, int depth, int level = 0) {
     std::string prev;
     bool have_prev = false;
+    if (level > kMaxDepth) return Problem(fmt::format("sub-buckets nested deeper than {} levels", kMaxDepth));
     if (b.root == 0) {
       auto page = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.inline_page.data()),
                                            b.inline_page.size());
@@ -97,9 +100,9 @@ class Walker {
       if (!(h.flags & kLeafPageFlag) || (h.flags & kBranchPageFlag)) {
         return Problem(fmt::format("inline bucket: invalid type: {}", PageTypeName(h.flags)));
       }
-      return WalkLeaf("inline bucket", h, page, depth, {}, std::nullopt, &prev, &have_prev);
+      return WalkLeaf("inline bucket", h, page, level, depth, {}, std::nullopt, &prev, &have_prev);
     }
-    return WalkPage(b.root, 0, depth, {}, std::nullopt, &prev, &have_prev);
+    return WalkPage(b.root, level, depth, {}, std::nullopt, &prev, &have_prev);
   }
 
  private:
@@ -149,9 +152,9 @@ class Walker {
         if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
         auto& buf = levels_[level];
         buf.assign(span.begin(), span.end());
-        return WalkLeaf(where, h, std::span<const uint8_t>(buf), depth, lo, hi, prev, have_prev);
+        return WalkLeaf(where, h, std::span<const uint8_t>(buf), level, depth, lo, hi, prev, have_prev);
       }
-      return WalkLeaf(where, h, span, depth, lo, hi, prev, have_prev);
+      return WalkLeaf(where, h, span, level, depth, lo, hi, prev, have_prev);
     }
     return Problem(fmt::format("page {}: invalid type: {}", id, PageTypeName(h.flags)));
   }
@@ -206,7 +209,7 @@ class Walker {
     return {};
   }
 
-  Status WalkLeaf(const std::string& where, const PageHeader& h, std::span<const uint8_t> page, int depth,
+  Status WalkLeaf(const std::string& where, const PageHeader& h, std::span<const uint8_t> page, int level, int depth,
                   std::string_view lo, std::optional<std::string_view> hi, std::string* prev, bool* have_prev) {
     if (kPageHeaderSize + uint64_t{h.count} * kLeafElementSize > page.size()) {
       return Problem(fmt::format("{}: {} leaf elements do not fit in {} bytes", where, h.count, page.size()));
@@ -243,7 +246,7 @@ class Walker {
                                               child.error().message().substr(7))));
           continue;
         }
-        RETURN_IF_ERROR(WalkBucket(*child, depth + 1));
+        RETURN_IF_ERROR(WalkBucket(*child, depth + 1, level + 1));
       }
     }
     return {};

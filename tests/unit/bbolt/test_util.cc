@@ -111,8 +111,6 @@ std::optional<std::string> RealBinary(const std::string& name) {
   return std::nullopt;
 }
 
-namespace {
-
 int FreePort() {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -129,20 +127,17 @@ int FreePort() {
   return port;
 }
 
-}  // namespace
-
-RealEtcd::RealEtcd(const std::string& dir) {
+RealEtcd::RealEtcd(const std::string& data_dir, const std::string& log, int peer_port) {
   auto etcd = RealBinary("etcd");
   if (!etcd) return;
-  int client = FreePort(), peer = FreePort();
+  int client = FreePort(), peer = peer_port ? peer_port : FreePort();
   endpoint_ = "http://127.0.0.1:" + std::to_string(client);
   std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-  std::string log = dir + "/etcd.log";
   pid_t pid = fork();
   if (pid == 0) {
     FILE* f = freopen(log.c_str(), "w", stderr);
     (void)f;
-    execl(etcd->c_str(), etcd->c_str(), "--data-dir", (dir + "/data").c_str(), "--listen-client-urls",
+    execl(etcd->c_str(), etcd->c_str(), "--data-dir", data_dir.c_str(), "--listen-client-urls",
           endpoint_.c_str(), "--advertise-client-urls", endpoint_.c_str(), "--listen-peer-urls", peer_url.c_str(),
           "--initial-advertise-peer-urls", peer_url.c_str(), "--initial-cluster", ("default=" + peer_url).c_str(),
           "--logger", "zap", "--log-outputs", "stderr", static_cast<char*>(nullptr));
@@ -167,7 +162,9 @@ RealEtcd::~RealEtcd() {
 
 int RealEtcd::Ctl(const std::string& args, std::string* out) {
   std::string err;
-  return Run("ETCDCTL_API=3 /usr/bin/etcdctl --endpoints=" + endpoint_ + " " + args, out, &err);
+  int rc = Run("ETCDCTL_API=3 /usr/bin/etcdctl --endpoints=" + endpoint_ + " " + args, out, &err);
+  if (rc != 0 && out) *out += err;
+  return rc;
 }
 
 bool RealEtcd::PutMany(const std::string& prefix, int n, int value_size) {
@@ -185,7 +182,7 @@ bool RealEtcd::PutMany(const std::string& prefix, int n, int value_size) {
         std::snprintf(key, sizeof key, "%s%08d", prefix.c_str(), start);
         body += std::string("put ") + key + " " + value + "\n";
       }
-      body += "\n";
+      body += "\n\n";  // ends the success block, then the (empty) failure block
       std::string file = "/tmp/etcdrestore-txn-" + std::to_string(getpid()) + "-" + std::to_string(batch++);
       WriteAll(file, body);
       cmds += "ETCDCTL_API=3 /usr/bin/etcdctl --endpoints=" + endpoint_ + " txn < " + file + " >/dev/null && rm -f " +

@@ -43,14 +43,20 @@ int Run(const std::string& cmd, std::string* out = nullptr, std::string* err = n
 // cache scripts/install-deps.sh fills; nullopt if absent.
 std::optional<std::string> RealBinary(const std::string& name);
 
-// A real etcd 3.4.23 on free loopback ports with a temp data dir; stopped by the destructor.
+// A free TCP port on 127.0.0.1 (bound then released).
+int FreePort();
+
+// A real etcd 3.4.23 (member name "default") on loopback: client port free, peer port
+// given (to match a restored data dir's --initial-advertise-peer-urls) or free. ok() is
+// false when the binary is absent or it did not become healthy in 20 s. Stopped
+// (SIGTERM, waited for) by the destructor.
 class RealEtcd {
  public:
-  explicit RealEtcd(const std::string& dir);
+  RealEtcd(const std::string& data_dir, const std::string& log, int peer_port = 0);
   ~RealEtcd();
   bool ok() const { return pid_ > 0; }
   const std::string& endpoint() const { return endpoint_; }
-  // etcdctl with --endpoints set; returns the exit code.
+  // etcdctl with --endpoints set; returns the exit code (on failure *out ends with stderr).
   int Ctl(const std::string& args, std::string* out = nullptr);
   // Puts n keys "<prefix>%08d" with values of value_size bytes, through etcdctl txn batches.
   bool PutMany(const std::string& prefix, int n, int value_size);

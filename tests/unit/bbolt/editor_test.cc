@@ -1,0 +1,223 @@
+#include "shared/bbolt/editor.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "shared/bbolt/check.h"
+#include "shared/bbolt/reader.h"
+#include "tests/unit/bbolt/test_util.h"
+
+namespace etcdrestore::bbolt {
+namespace {
+
+using bbolt_test::Fixture;
+using bbolt_test::ReadAll;
+using bbolt_test::TempDir;
+
+KeyValues ReadBucket(const std::string& path, const std::string& name) {
+  KeyValues kv;
+  auto r = Reader::Open(path);
+  EXPECT_TRUE(r) << r.error().message();
+  if (!r) return kv;
+  auto b = (*r)->FindBucket(name);
+  EXPECT_TRUE(b && *b) << name;
+  if (!b || !*b) return kv;
+  EXPECT_TRUE((*r)->ForEach(**b, [&](const Entry& e) -> Status {
+    kv.emplace(std::string(e.key), std::string(e.value));
+    return {};
+  }));
+  return kv;
+}
+
+uint64_t Problems(const std::string& path, std::vector<std::string>* out = nullptr) {
+  auto r = Reader::Open(path);
+  EXPECT_TRUE(r) << r.error().message();
+  if (!r) return 1;
+  auto n = Check(**r, [&](const std::string& p) {
+    if (out) out->push_back(p);
+    ADD_FAILURE() << p;
+  });
+  EXPECT_TRUE(n);
+  return n ? *n : 1;
+}
+
+Status SetAndCommit(const std::string& path, const std::string& name, const KeyValues& kv) {
+  ASSIGN_OR_RETURN(auto e, Editor::Open(path));
+  RETURN_IF_ERROR(e->SetBucket(name, kv));
+  return e->Commit();
+}
+
+TEST(BboltEditor, SmallBucketIsWrittenInline) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path);
+  KeyValues kv{{"a", "1"}, {"b", "2"}};
+  ASSERT_TRUE(SetAndCommit(path, "small", kv));
+  auto r = Reader::Open(path);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->meta().txid, 2u);
+  EXPECT_EQ((*r)->meta_page(), 0);  // txid 1 was on page 1
+  EXPECT_EQ((*r)->meta().pgid, 5u);  // one new page: the root leaf
+  auto b = (*r)->FindBucket("small");
+  ASSERT_TRUE(b && *b);
+  EXPECT_EQ((*b)->root, 0u);
+  EXPECT_EQ(ReadBucket(path, "small"), kv);
+  EXPECT_EQ(Problems(path), 0u);
+}
+
+TEST(BboltEditor, BucketAboveQuarterPageIsWrittenAsPages) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path);
+  // 16 + 16 + 3 + 990 = 1025 > 4096 / 4: not inline.
+  KeyValues kv{{"big", std::string(990, 'x')}};
+  ASSERT_TRUE(SetAndCommit(path, "b", kv));
+  auto r = Reader::Open(path);
+  ASSERT_TRUE(r);
+  EXPECT_NE((**(*r)->FindBucket("b")).root, 0u);
+  EXPECT_EQ(ReadBucket(path, "b"), kv);
+  // One byte less fits exactly: inline.
+  ASSERT_TRUE(SetAndCommit(path, "b", KeyValues{{"big", std::string(989, 'x')}}));
+  auto r2 = Reader::Open(path);
+  ASSERT_TRUE(r2);
+  EXPECT_EQ((**(*r2)->FindBucket("b")).root, 0u);
+  EXPECT_EQ(Problems(path), 0u);
+}
+
+TEST(BboltEditor, CommitWritesOnlyAfterHighWaterAndTheOtherMeta) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::CopyFile(Fixture("snap1.db"), path);
+  const std::string before = ReadAll(path);
+  {
+    auto e = Editor::Open(path);
+    ASSERT_TRUE(e);
+    ASSERT_TRUE((*e)->SetBucket("members", {}));
+    ASSERT_TRUE((*e)->Commit());
+    EXPECT_EQ((*e)->committed_meta().txid, 11u);
+  }
+  const std::string after = ReadAll(path);
+  // Page 0 (the meta in use, txid 10) and pages 2..4 are untouched; page 1 is the new meta.
+  EXPECT_EQ(after.substr(0, 4096), before.substr(0, 4096));
+  EXPECT_EQ(after.substr(2 * 4096, 3 * 4096), before.substr(2 * 4096, 3 * 4096));
+  EXPECT_NE(after.substr(4096, 4096), before.substr(4096, 4096));
+  auto r = Reader::Open(path);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->meta_page(), 1);
+  EXPECT_EQ((*r)->meta().txid, 11u);
+  EXPECT_EQ((*r)->meta().pgid, 6u);  // the new root leaf at page 5 (over the old trailer)
+  EXPECT_EQ((*r)->meta().freelist, kPgidNoFreelist);
+  EXPECT_TRUE(ReadBucket(path, "members").empty());
+  EXPECT_EQ(ReadBucket(path, "cluster"), (KeyValues{{"clusterVersion", "3.4.0"}}));
+  EXPECT_EQ(Problems(path), 0u);
+}
+
+TEST(BboltEditor, SourceWithFreelistPageGetsNoFreelistMeta) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path, 4096, /*no_freelist=*/false);
+  EXPECT_EQ(Problems(path), 0u);
+  ASSERT_TRUE(SetAndCommit(path, "x", {{"k", "v"}}));
+  auto r = Reader::Open(path);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->meta().freelist, kPgidNoFreelist);
+  EXPECT_EQ(Problems(path), 0u);
+}
+
+TEST(BboltEditor, AppendAcrossLeafAndRootSplits) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path);
+  KeyValues kv;
+  for (int i = 0; i < 200; ++i) kv[fmt::format("k{:08d}", i)] = std::string(60, 'a');
+  ASSERT_TRUE(SetAndCommit(path, "big", kv));
+  // Append in several transactions: 20000 small keys (the root splits: 3 levels), one
+  // value larger than a page (overflow leaf), and keys after it.
+  int next = 200;
+  for (int round = 0; round < 3; ++round) {
+    auto e = Editor::Open(path);
+    ASSERT_TRUE(e);
+    for (int i = 0; i < 7000; ++i, ++next) {
+      std::string k = fmt::format("k{:08d}", next), v = fmt::format("value-{}", next);
+      if (next == 9000) v = std::string(3 * 4096 + 5, 'o');
+      ASSERT_TRUE((*e)->AppendToBucket("big", k, v));
+      kv[k] = v;
+    }
+    ASSERT_TRUE((*e)->Commit());
+    EXPECT_EQ(Problems(path), 0u) << "after round " << round;
+  }
+  EXPECT_EQ(ReadBucket(path, "big"), kv);
+  auto r = Reader::Open(path);
+  ASSERT_TRUE(r);
+  auto b = (*r)->FindBucket("big");
+  ASSERT_TRUE(b && *b);
+  NodeCopy root = *(*r)->ReadNode((*b)->root);
+  ASSERT_FALSE(root.leaf);
+  NodeCopy child = *(*r)->ReadNode(root.inodes.back().pgid);
+  EXPECT_FALSE(child.leaf) << "the tree grew to three levels";
+  auto last = (*r)->Last(**b);
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->first, kv.rbegin()->first);
+}
+
+TEST(BboltEditor, AppendRejectsKeyNotAfterLast) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::CopyFile(Fixture("snap1.db"), path);
+  auto e = Editor::Open(path);
+  ASSERT_TRUE(e);
+  auto st = (*e)->AppendToBucket("key", std::string(17, '\0'), "v");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kInvalidArgument);
+  auto missing = (*e)->AppendToBucket("nope", "a", "b");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+}
+
+TEST(BboltEditor, AppendToInlineBucketRewritesIt) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::CopyFile(Fixture("snap1.db"), path);
+  auto e = Editor::Open(path);
+  ASSERT_TRUE(e);
+  ASSERT_TRUE((*e)->AppendToBucket("cluster", "zz", "1"));
+  auto kv = (*e)->ReadSmallBucket("cluster");
+  ASSERT_TRUE(kv);
+  EXPECT_EQ(*kv, (KeyValues{{"clusterVersion", "3.4.0"}, {"zz", "1"}}));
+  ASSERT_TRUE((*e)->Commit());
+  EXPECT_EQ(ReadBucket(path, "cluster"), (KeyValues{{"clusterVersion", "3.4.0"}, {"zz", "1"}}));
+  EXPECT_EQ(Problems(path), 0u);
+}
+
+TEST(BboltEditor, ReadSmallBucketRefusesBigBucket) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path);
+  KeyValues kv;
+  for (int i = 0; i < 17; ++i) kv[fmt::format("{:02d}", i)] = std::string(1 << 20, 'z');
+  ASSERT_TRUE(SetAndCommit(path, "huge", kv));
+  EXPECT_EQ(Problems(path), 0u);
+  auto e = Editor::Open(path);
+  ASSERT_TRUE(e);
+  auto r = (*e)->ReadSmallBucket("huge");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ((*e)->ReadSmallBucket("absent").error().code(), ErrorCode::kNotFound);
+}
+
+TEST(BboltEditor, UseAfterCommitIsRefused) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path);
+  auto e = Editor::Open(path);
+  ASSERT_TRUE(e);
+  ASSERT_TRUE((*e)->Commit());
+  EXPECT_EQ((*e)->SetBucket("x", {}).error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ((*e)->Commit().error().code(), ErrorCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace etcdrestore::bbolt
