@@ -179,9 +179,16 @@ class GrpcClient final : public Client {
   etcdrestore::Status WaitConnected(std::chrono::nanoseconds timeout) override {
     const bool tls = EndpointUsesTls(config_.endpoint, config_.use_tls);
     const std::string what = "connect to " + config_.endpoint + (tls ? " (TLS)" : " (plaintext)");
-    if (channel_->WaitForConnected(Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout))) {
-      return {};
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
+    // Wait for READY, but stop at the first TRANSIENT_FAILURE: that is a real answer
+    // (refused, TLS failure) and there is no point in waiting for the backoff retry.
+    grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    while (state != GRPC_CHANNEL_READY && state != GRPC_CHANNEL_TRANSIENT_FAILURE &&
+           state != GRPC_CHANNEL_SHUTDOWN) {
+      if (!channel_->WaitForStateChange(state, deadline)) break;
+      state = channel_->GetState(/*try_to_connect=*/true);
     }
+    if (state == GRPC_CHANNEL_READY) return {};
     // Ask gRPC why: a fail-fast call reports the last connection error at once when the
     // channel is in TRANSIENT_FAILURE.
     grpc::ClientContext ctx;

@@ -1,0 +1,184 @@
+#include "shared/etcdclient/snapshot_save.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "shared/base/file.h"
+#include "shared/base/sha256.h"
+
+namespace etcdrestore::etcdclient {
+namespace {
+
+// A snapshot stream: `db_size` pseudo-random bytes + their sha256 (what etcd sends).
+std::string MakeStream(size_t db_size) {
+  std::string db(db_size, '\0');
+  uint32_t x = 12345;
+  for (auto& c : db) c = static_cast<char>((x = x * 1103515245 + 12345) >> 16);
+  Sha256 sha;
+  sha.Update(db.data(), db.size());
+  Sha256Digest d = sha.Final();
+  return db + std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+class FakeClient : public Client {
+ public:
+  std::string stream;
+  std::vector<size_t> chunk_sizes{4096};
+  etcdrestore::Status connect_status;
+  etcdrestore::Status stream_end_status;
+  bool snapshot_called = false;
+
+  Result<RangeResponse> Range(const RangeRequest&, Deadline) override { return RangeResponse{}; }
+  Result<PutResponse> Put(const std::string&, const std::string&, Deadline) override { return PutResponse{}; }
+  Result<DeleteRangeResponse> DeleteRange(const std::string&, const std::string&, Deadline) override {
+    return DeleteRangeResponse{};
+  }
+  Result<MemberListResponse> MemberList(Deadline) override { return MemberListResponse{}; }
+  Result<StatusResponse> Status(Deadline) override { return StatusResponse{}; }
+  etcdrestore::Status WaitConnected(std::chrono::nanoseconds) override { return connect_status; }
+  etcdrestore::Status Snapshot(const SnapshotSink& sink, Deadline) override {
+    snapshot_called = true;
+    size_t off = 0, k = 0;
+    while (off < stream.size()) {
+      size_t n = std::min(chunk_sizes[k++ % chunk_sizes.size()], stream.size() - off);
+      RETURN_IF_ERROR(sink(std::string_view(stream).substr(off, n), stream.size() - off - n));
+      off += n;
+    }
+    return stream_end_status;
+  }
+  const std::string& endpoint() const override { return endpoint_; }
+
+ private:
+  std::string endpoint_ = "127.0.0.1:2379";
+};
+
+class SaveSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/etcdclient_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/snap.db";
+  }
+  void TearDown() override { (void)RemoveAll(dir_); }
+
+  std::string ReadAll(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  std::string dir_, path_;
+};
+
+TEST_F(SaveSnapshotTest, WritesStreamAsIsWithMode0600) {
+  FakeClient c;
+  c.stream = MakeStream(5 * 4096);
+  c.chunk_sizes = {1000, 17, 31, 4096, 1};  // trailer split across messages
+  uint64_t last_progress = 0;
+  SaveOptions o;
+  o.path = path_;
+  o.progress = [&](uint64_t n) { last_progress = n; };
+  bool verified = false;
+  o.verify = [&](const std::string& part) -> Status {
+    verified = part == path_ + ".part" && ReadAll(part) == c.stream;
+    return {};
+  };
+  auto r = SaveSnapshot(c, o);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(verified);
+  EXPECT_EQ(r->size, c.stream.size());
+  EXPECT_EQ(last_progress, c.stream.size());
+  EXPECT_EQ(ReadAll(path_), c.stream);
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(PathExists(path_ + ".part"));
+}
+
+TEST_F(SaveSnapshotTest, FlippedByteIsCorruptionAndLeavesNothing) {
+  FakeClient c;
+  c.stream = MakeStream(2 * 4096);
+  c.stream[100] ^= 1;
+  SaveOptions o;
+  o.path = path_;
+  auto r = SaveSnapshot(c, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(r.error().message().find("sha256 mismatch"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(PathExists(path_ + ".part"));
+  EXPECT_FALSE(PathExists(path_));
+}
+
+TEST_F(SaveSnapshotTest, MissingTrailerHasEtcdctlText) {
+  FakeClient c;
+  c.stream = std::string(8192, 'x');
+  SaveOptions o;
+  o.path = path_;
+  auto r = SaveSnapshot(c, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "sha256 checksum not found [bytes: 8192]");
+  EXPECT_FALSE(PathExists(path_ + ".part"));
+}
+
+TEST_F(SaveSnapshotTest, ConnectFailureCreatesNoFileAndKeepsOldTarget) {
+  ASSERT_TRUE(WriteAll(OpenFile(path_, O_WRONLY | O_CREAT, 0644)->get(), path_, "old", 3));
+  FakeClient c;
+  c.connect_status = Fail(ErrorCode::kUnavailable, "connect to x: connection refused");
+  SaveOptions o;
+  o.path = path_;
+  auto r = SaveSnapshot(c, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "connect to x: connection refused");
+  EXPECT_FALSE(c.snapshot_called);
+  EXPECT_FALSE(PathExists(path_ + ".part"));
+  EXPECT_EQ(ReadAll(path_), "old");
+}
+
+TEST_F(SaveSnapshotTest, StreamErrorAndVerifyErrorRemovePart) {
+  FakeClient c;
+  c.stream = MakeStream(4096);
+  c.stream_end_status = Fail(ErrorCode::kUnavailable, "snapshot stream from x: Socket closed");
+  SaveOptions o;
+  o.path = path_;
+  EXPECT_FALSE(SaveSnapshot(c, o));
+  EXPECT_FALSE(PathExists(path_ + ".part"));
+  c.stream_end_status = {};
+  o.verify = [](const std::string&) -> Status { return Fail(ErrorCode::kCorruption, "bad bbolt"); };
+  auto r = SaveSnapshot(c, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "bad bbolt");
+  EXPECT_FALSE(PathExists(path_ + ".part"));
+  EXPECT_FALSE(PathExists(path_));
+}
+
+TEST_F(SaveSnapshotTest, UnwritableDirectoryHasEtcdctlText) {
+  FakeClient c;
+  c.stream = MakeStream(4096);
+  SaveOptions o;
+  o.path = dir_ + "/missing/x.db";
+  auto r = SaveSnapshot(c, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "could not open " + o.path + ".part (open " + o.path +
+                                     ".part: no such file or directory)");
+}
+
+TEST(TrailerVerifier, AcceptsAnyChunking) {
+  std::string s = MakeStream(512 * 3);
+  for (size_t chunk : {1u, 7u, 31u, 32u, 33u, 512u, 5000u}) {
+    TrailerVerifier v;
+    for (size_t off = 0; off < s.size(); off += chunk) v.Update(std::string_view(s).substr(off, chunk));
+    auto d = v.Finish();
+    ASSERT_TRUE(d) << "chunk " << chunk << ": " << d.error().message();
+  }
+}
+
+}  // namespace
+}  // namespace etcdrestore::etcdclient
