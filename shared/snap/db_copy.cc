@@ -1,69 +1,19 @@
 #include "shared/snap/db_copy.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
+#include <condition_variable>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "shared/base/file.h"
 
 namespace etcdrestore::snap {
 namespace {
 
-// Hashes [0, n) of fd; runs on its own thread. Stops early when *stop is set.
-Status HashRange(int fd, const std::string& path, uint64_t n, size_t buffer_size, const std::atomic<bool>* stop,
-                 Sha256Digest* out) {
-  auto buf = std::make_unique<uint8_t[]>(buffer_size);
-  Sha256 sha;
-  uint64_t off = 0;
-  while (off < n && !stop->load(std::memory_order_relaxed)) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_size, n - off));
-    RETURN_IF_ERROR(ReadAt(fd, path, buf.get(), want, off));
-    sha.Update(buf.get(), want);
-    off += want;
-  }
-  *out = sha.Final();
-  return {};
-}
-
-// copy_file_range until done; returns false if the kernel/filesystem refused before any
-// byte was copied (the caller then falls back to read/write).
-Result<bool> CopyInKernel(int src, const std::string& src_path, int dst, const std::string& dst_path, uint64_t n) {
-  loff_t in = 0, out = 0;
-  while (static_cast<uint64_t>(in) < n) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(n - static_cast<uint64_t>(in), 1u << 30));
-    const ssize_t got = copy_file_range(src, &in, dst, &out, want, 0);
-    if (got < 0) {
-      const int err = errno;
-      if (err == EINTR) continue;
-      if (in == 0 && (err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EBADF)) {
-        return false;
-      }
-      return Fail(ErrnoError("copy \"" + src_path + "\" to \"" + dst_path + "\" at offset " + std::to_string(in), err));
-    }
-    if (got == 0) {
-      return Fail(ErrorCode::kCorruption, "copy \"" + src_path + "\": file shrank to " + std::to_string(in) +
-                                              " bytes during the copy (expected " + std::to_string(n) + ")");
-    }
-  }
-  return true;
-}
-
-Status CopyInUserSpace(int src, const std::string& src_path, int dst, const std::string& dst_path, uint64_t n,
-                       size_t buffer_size) {
-  auto buf = std::make_unique<uint8_t[]>(buffer_size);
-  for (uint64_t off = 0; off < n;) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_size, n - off));
-    RETURN_IF_ERROR(ReadAt(src, src_path, buf.get(), want, off));
-    RETURN_IF_ERROR(WriteAllAt(dst, dst_path, buf.get(), want, off));
-    off += want;
-  }
-  return {};
-}
+// Ring depth: the reader/writer may run this many blocks ahead of the hasher.
+constexpr size_t kRingSlots = 4;
 
 }  // namespace
 
@@ -75,29 +25,77 @@ Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int
   r.db_size = r.has_trailer ? r.source_size - kSha256TrailerSize : r.source_size;
   if (r.has_trailer) RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
 
-  std::atomic<bool> stop{false};
-  std::optional<Status> hash_status;
+  const bool hash = r.has_trailer && options.hash;
+  const size_t block = std::max<size_t>(options.buffer_size, 4096);
+  const size_t slots = hash ? kRingSlots : 1;
+  std::vector<std::unique_ptr<uint8_t[]>> ring;
+  std::vector<size_t> lens(slots);
+  for (size_t i = 0; i < slots; ++i) ring.push_back(std::make_unique<uint8_t[]>(block));
+
+  // Block k lives in ring[k % slots]. The main thread reads it, publishes it (produced),
+  // then writes it while the hasher hashes it; both only read the buffer. The slot is
+  // reused for block k + slots only after the hasher is done with block k (hashed).
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t produced = 0, hashed = 0;
+  bool done = false;
+  Sha256 sha;
   std::thread hasher;
-  if (r.has_trailer && options.hash) {
+  if (hash) {
     hasher = std::thread([&] {
-      hash_status = HashRange(src_fd, src_path, r.db_size, options.buffer_size, &stop, &r.computed);
+      for (uint64_t k = 0;; ++k) {
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return produced > k || done; });
+          if (produced <= k) return;
+        }
+        sha.Update(ring[k % slots].get(), lens[k % slots]);
+        {
+          std::lock_guard lock(mu);
+          hashed = k + 1;
+        }
+        cv.notify_all();
+      }
     });
   }
-  Status copy_status = [&]() -> Status {
-    ASSIGN_OR_RETURN(bool in_kernel, CopyInKernel(src_fd, src_path, dst_fd, dst_path, r.db_size));
-    if (in_kernel) return {};
-    return CopyInUserSpace(src_fd, src_path, dst_fd, dst_path, r.db_size, options.buffer_size);
+  Status copied = [&]() -> Status {
+    uint64_t off = 0;
+    for (uint64_t k = 0; off < r.db_size; ++k) {
+      if (hash) {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return k < hashed + slots; });
+      }
+      uint8_t* buf = ring[k % slots].get();
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(block, r.db_size - off));
+      RETURN_IF_ERROR(ReadAt(src_fd, src_path, buf, want, off));
+      lens[k % slots] = want;
+      if (hash) {
+        {
+          std::lock_guard lock(mu);
+          produced = k + 1;
+        }
+        cv.notify_all();
+      }
+      RETURN_IF_ERROR(WriteAllAt(dst_fd, dst_path, buf, want, off));
+      off += want;
+    }
+    return {};
   }();
-  if (!copy_status) stop = true;
-  if (hasher.joinable()) hasher.join();
-  RETURN_IF_ERROR(copy_status);
-  if (hash_status) {
-    RETURN_IF_ERROR(*hash_status);
+  if (hash) {
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    hasher.join();
+  }
+  RETURN_IF_ERROR(copied);
+  if (hash) {
+    r.computed = sha.Final();
     r.hashed = true;
   }
   return r;
 }
-
 Status CheckSnapshotHash(const DbCopyResult& r, bool skip_hash_check) {
   if (skip_hash_check) return {};
   if (!r.has_trailer) return Fail(ErrorCode::kFailedPrecondition, "snapshot missing hash but --skip-hash-check=false");

@@ -29,12 +29,12 @@ struct Copied {
   std::string dst_bytes;
 };
 
-Copied Copy(const std::string& src_bytes, DbCopyOptions opts = {}, int extra_dst_flags = 0) {
+Copied Copy(const std::string& src_bytes, DbCopyOptions opts = {}) {
   testing::TempDir tmp;
   const std::string src = tmp.path() + "/src.db", dst = tmp.path() + "/db";
   WriteFile(src, src_bytes);
   auto in = OpenFile(src, O_RDONLY);
-  auto out = OpenFile(dst, O_WRONLY | O_CREAT | O_EXCL | extra_dst_flags, 0600);
+  auto out = OpenFile(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (!in || !out) return {Fail(ErrorCode::kInternal, "test setup"), ""};
   Copied c{CopySnapshotDb(in->get(), src, out->get(), dst, opts), ""};
   c.dst_bytes = testing::ReadFileBytes(dst);
@@ -117,14 +117,16 @@ TEST(CopySnapshotDb, MultiChunkHashMatchesOneShot) {
   EXPECT_EQ(c.dst_bytes, db.substr(0, db.size() - 32));
 }
 
-// copy_file_range refuses an O_APPEND destination (EBADF); the read/write loop takes
-// over (O_APPEND into an empty file writes at the same offsets).
-TEST(CopySnapshotDb, FallsBackWhenKernelCopyRefused) {
-  const std::string snap = testing::ReadFileBytes(testing::FixturePath("snap1.db"));
-  Copied c = Copy(snap, DbCopyOptions{.hash = true, .buffer_size = 4096}, O_APPEND);
-  ASSERT_TRUE(c.result) << c.result.error().message();
-  EXPECT_EQ(c.dst_bytes, snap.substr(0, 20480));
-  EXPECT_TRUE(CheckSnapshotHash(*c.result, false));
+// A write error stops the copy and the hasher thread; the error names the path.
+TEST(CopySnapshotDb, WriteErrorIsReported) {
+  testing::TempDir tmp;
+  const std::string src = testing::FixturePath("snap1.db");
+  auto in = OpenFile(src, O_RDONLY);
+  auto ro = OpenFile(src, O_RDONLY);  // not writable: pwrite fails with EBADF
+  ASSERT_TRUE(in && ro);
+  auto r = CopySnapshotDb(in->get(), src, ro->get(), "dst.db", DbCopyOptions{.hash = true, .buffer_size = 4096});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("\"dst.db\""), std::string::npos) << r.error().message();
 }
 
 }  // namespace
