@@ -12,11 +12,10 @@
 namespace etcdrestore::bbolt {
 namespace {
 
-// Read-ahead window bounds. A miss right after the previous window doubles the next
-// window (sequential scan); a jump shrinks it, so random layouts do not read 4 MiB
-// per page.
-constexpr uint64_t kMinWindow = 64 * 1024;
-constexpr uint64_t kMaxWindow = 4 * 1024 * 1024;
+// Block cache: 16 x 1 MiB. A span crossing blocks is assembled in span_; one larger than
+// two blocks is read directly.
+constexpr uint64_t kBlockSize = 1024 * 1024;
+constexpr size_t kBlockCount = 16;
 // Deeper than any real tree (bbolt trees of 2^32 keys have height < 10).
 constexpr int kMaxDepth = 64;
 
@@ -141,7 +140,7 @@ class Walker {
     }
     std::string where = fmt::format("page {}", id);
     if (h.flags & kBranchPageFlag) {
-      // Copy: the window is reused while children are read.
+      // Copy: the block cache is reused while children are read.
       if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
       auto& buf = levels_[level];
       buf.assign(span.begin(), span.end());
@@ -352,27 +351,55 @@ Status Reader::Init(int fd, const std::string& path) {
                                                     Q(path), pick, meta_.freelist, meta_.pgid));
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  next_window_ = kMinWindow;
+  blocks_.resize(kBlockCount);
   return {};
 }
 
-Status Reader::FillWindow(uint64_t offset, uint64_t len) {
-  const uint64_t end = window_offset_ + window_len_;
-  const bool sequential = window_len_ > 0 && offset >= window_offset_ && offset <= end + next_window_;
-  next_window_ = sequential ? std::min(next_window_ * 2, kMaxWindow) : std::max(next_window_ / 4, kMinWindow);
-  const uint64_t limit = meta_.pgid * uint64_t{meta_.page_size};
-  uint64_t n = std::max(len, std::min(next_window_, limit - offset));
-  if (window_.size() < n || (window_.size() > kMaxWindow && n <= kMaxWindow)) {
-    window_.resize(n);
-    window_.shrink_to_fit();
+Result<const Reader::Block*> Reader::LoadBlock(uint64_t index) {
+  Block* victim = &blocks_[0];
+  for (Block& b : blocks_) {
+    if (b.index == index) {
+      b.used = ++clock_;
+      return &b;
+    }
+    if (b.used < victim->used) victim = &b;
   }
-  window_len_ = 0;
-  RETURN_IF_ERROR(ReadAt(fd_, path_, window_.data(), n, offset));
-  window_offset_ = offset;
-  window_len_ = n;
+  const uint64_t limit = meta_.pgid * uint64_t{meta_.page_size};
+  const uint64_t start = index * kBlockSize;
+  const uint64_t n = std::min(kBlockSize, limit - start);
+  victim->data.resize(kBlockSize);
+  victim->index = UINT64_MAX;
+  RETURN_IF_ERROR(ReadAt(fd_, path_, victim->data.data(), n, start));
   bytes_read_ += n;
   ++read_calls_;
-  return {};
+  victim->index = index;
+  victim->len = n;
+  victim->used = ++clock_;
+  return victim;
+}
+
+Result<const uint8_t*> Reader::Bytes(uint64_t offset, uint64_t len) {
+  const uint64_t first = offset / kBlockSize, last = (offset + len - 1) / kBlockSize;
+  if (first == last) {
+    ASSIGN_OR_RETURN(const Block* b, LoadBlock(first));
+    return b->data.data() + (offset - first * kBlockSize);
+  }
+  span_.resize(len);
+  if (len > 2 * kBlockSize) {
+    RETURN_IF_ERROR(ReadAt(fd_, path_, span_.data(), len, offset));
+    bytes_read_ += len;
+    ++read_calls_;
+  } else {
+    for (uint64_t i = first, done = 0; i <= last; ++i) {
+      ASSIGN_OR_RETURN(const Block* b, LoadBlock(i));
+      const uint64_t from = i == first ? offset - first * kBlockSize : 0;
+      const uint64_t n = std::min(len - done, kBlockSize - from);
+      std::memcpy(span_.data() + done, b->data.data() + from, n);
+      done += n;
+    }
+  }
+  if (span_.capacity() > 4 * kBlockSize && len <= 2 * kBlockSize) span_.shrink_to_fit();
+  return span_.data();
 }
 
 Result<std::pair<PageHeader, std::span<const uint8_t>>> Reader::ViewPage(Pgid id) {
@@ -383,8 +410,8 @@ Result<std::pair<PageHeader, std::span<const uint8_t>>> Reader::ViewPage(Pgid id
                             meta_.pgid, file_size_, ps));
   }
   const uint64_t off = id * ps;
-  if (!(off >= window_offset_ && off + ps <= window_offset_ + window_len_)) RETURN_IF_ERROR(FillWindow(off, ps));
-  PageHeader h = DecodePageHeader(window_.data() + (off - window_offset_));
+  ASSIGN_OR_RETURN(const uint8_t* head, Bytes(off, kPageHeaderSize));
+  PageHeader h = DecodePageHeader(head);
   if (h.id != id) {
     return Fail(ErrorCode::kCorruption, fmt::format("bbolt: page {}: header says page {}", id, h.id));
   }
@@ -394,8 +421,8 @@ Result<std::pair<PageHeader, std::span<const uint8_t>>> Reader::ViewPage(Pgid id
                             h.overflow));
   }
   const uint64_t len = (uint64_t{h.overflow} + 1) * ps;
-  if (off + len > window_offset_ + window_len_) RETURN_IF_ERROR(FillWindow(off, len));
-  return std::pair{h, std::span<const uint8_t>(window_.data() + (off - window_offset_), len)};
+  ASSIGN_OR_RETURN(const uint8_t* data, Bytes(off, len));
+  return std::pair{h, std::span<const uint8_t>(data, len)};
 }
 
 Result<PageHeader> Reader::ReadPage(Pgid id, std::vector<uint8_t>* out) {

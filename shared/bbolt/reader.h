@@ -2,8 +2,9 @@
 //
 // Reads a bbolt file (or an etcd snapshot file: bbolt bytes + a 32-byte sha256 trailer,
 // which bbolt ignores like any bytes past the high water mark) without mmap: pages are
-// pread into reused buffers with an adaptive read-ahead window, so memory stays small and
-// flat whatever the file size. Layout: shared/bbolt/FORMAT.md.
+// pread in aligned 1 MiB blocks into a small LRU cache (16 blocks), so memory stays small
+// and flat whatever the file size, and a tree walk makes one large read per block of a
+// mostly ordered file instead of one per page. Layout: shared/bbolt/FORMAT.md.
 //
 // Every offset read from the file is range-checked. Damage is kCorruption with the page
 // id and the numbers ("bbolt: page 7 of 5: beyond the high water mark ..."), a file that is
@@ -132,10 +133,18 @@ class Reader {
   friend class Walker;
   Reader() = default;
   Status Init(int fd, const std::string& path);
-  // Returns a view of page id (and its overflow pages) through the read-ahead window;
-  // valid until the next call.
+  // Returns a view of page id (and its overflow pages) through the block cache; valid
+  // until the next call.
   Result<std::pair<PageHeader, std::span<const uint8_t>>> ViewPage(Pgid id);
-  Status FillWindow(uint64_t offset, uint64_t len);
+  // A view of file bytes [offset, offset + len), which must lie below the high water mark.
+  Result<const uint8_t*> Bytes(uint64_t offset, uint64_t len);
+  struct Block {
+    uint64_t index = UINT64_MAX;
+    uint64_t len = 0;
+    uint64_t used = 0;
+    std::vector<uint8_t> data;
+  };
+  Result<const Block*> LoadBlock(uint64_t index);
 
   UniqueFd owned_fd_;
   int fd_ = -1;
@@ -145,10 +154,9 @@ class Reader {
   int meta_page_ = 0;
   Pgid high_water_ = 0;
 
-  std::vector<uint8_t> window_;
-  uint64_t window_offset_ = 0;
-  uint64_t window_len_ = 0;
-  uint64_t next_window_ = 0;
+  std::vector<Block> blocks_;
+  uint64_t clock_ = 0;
+  std::vector<uint8_t> span_;  // a page span that crosses blocks
   uint64_t bytes_read_ = 0;
   uint64_t read_calls_ = 0;
 };
