@@ -68,12 +68,15 @@ Result<int> RunGet(CommandContext& ctx) {
     return Fail(ErrorCode::kUnsupported,
                 "--order, --sort-by and --consistency=s are not supported by etcdctl-ext");
   }
+  if (get_opts.print_value_only && ctx.print.format != cli::OutputFormat::kSimple) {
+    return Fail(ErrorCode::kInvalidArgument, "print-value-only is only for `--write-out=simple`");
+  }
   etcdclient::RangeRequest req;
   req.key = ctx.args[0];
   if (ctx.args.size() > 1) {
     if (get_opts.prefix || get_opts.from_key) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set.");
+                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
     }
     req.range_end = ctx.args[1];
   }
@@ -124,7 +127,7 @@ Result<int> RunDel(CommandContext& ctx) {
   if (ctx.args.size() > 1) {
     if (del_opts.prefix || del_opts.from_key) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set.");
+                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
     }
     range_end = ctx.args[1];
   }

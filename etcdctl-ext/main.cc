@@ -118,7 +118,7 @@ std::string CommandHelp(const Command& c) {
   cli::AddGlobalFlags(global, &o);
   std::string out = "NAME:\n\t" + c.name + " - " + c.summary + "\n\nUSAGE:\n\t" + c.usage + "\n\n";
   if (!c.description.empty()) out += "DESCRIPTION:\n" + c.description + "\n";
-  out += "OPTIONS:\n" + local.Usages() + "\nGLOBAL OPTIONS:\n" + global.Usages();
+  out += "OPTIONS:\n" + local.Usages() + "\nGLOBAL OPTIONS:\n" + global.Usages() + "\n";
   return out;
 }
 

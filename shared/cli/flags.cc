@@ -345,12 +345,22 @@ std::string FlagSet::Usages() const {
   std::vector<const Flag*> sorted;
   for (const Flag& f : flags_) sorted.push_back(&f);
   std::sort(sorted.begin(), sorted.end(), [](const Flag* a, const Flag* b) { return a->name < b->name; });
-  std::string out;
+  std::vector<std::string> lefts;
+  size_t widest = 0;
   for (const Flag* f : sorted) {
     std::string left = f->shorthand ? fmt::format("  -{}, --{}", f->shorthand, f->name)
                                     : fmt::format("      --{}", f->name);
     left += f->type == FlagType::kBool ? "[=" + f->default_text + "]" : "=" + f->default_text;
-    out += fmt::format("{:<44}{}\n", left, f->usage);
+    widest = std::max(widest, left.size());
+    lefts.push_back(std::move(left));
+  }
+  // Go's text/tabwriter as etcdctl's help template uses it (tabwidth 8, padding 1, '\t'
+  // padding): the column is the widest cell + 1 rounded up to a multiple of 8, filled with tabs.
+  const size_t column = (widest + 1 + 7) / 8 * 8;
+  std::string out;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    size_t tabs = (column - lefts[i].size() + 7) / 8;
+    out += lefts[i] + std::string(tabs, '\t') + sorted[i]->usage + "\n";
   }
   return out;
 }

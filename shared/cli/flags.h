@@ -56,8 +56,8 @@ class FlagSet {
   bool Changed(std::string_view name) const;
   const std::vector<Flag>& flags() const { return flags_; }
 
-  // pflag's FlagUsages-like listing, one flag a line, sorted by name:
-  // "      --cacert=\"\"\t<usage>" / "  -w, --write-out=\"simple\"\t<usage>".
+  // etcdctl's help listing, one flag a line, sorted by name, usage aligned with tabs as
+  // Go's tabwriter does: "      --cacert=\"\"\t\t\t\t<usage>", "  -w, --write-out=\"simple\"\t...".
   std::string Usages() const;
 
  private:

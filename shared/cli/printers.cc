@@ -315,8 +315,9 @@ Result<Printed> PrintEndpointHealth(const PrintOptions& o, const std::vector<End
     }
     case OutputFormat::kFields:
       for (const auto& e : h) {
+        // etcdctl prints Took and Error unquoted (fmt.Println), Endpoint with %q.
         p.out += fmt::format("\"Endpoint\" : {}\n\"Health\" : {}\n\"Took\" : {}\n\"Error\" : {}\n\n",
-                             GoQuote(e.endpoint), e.health, GoQuote(e.took), GoQuote(e.error));
+                             GoQuote(e.endpoint), e.health, e.took, e.error);
       }
       return p;
     default:

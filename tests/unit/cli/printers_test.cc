@@ -123,6 +123,8 @@ TEST(PrintEndpointHealth, SimpleGoesToStderr) {
             "127.0.0.1:23790 is healthy: successfully committed proposal: took = 1.458294ms\n"
             "127.0.0.1:23799 is unhealthy: failed to commit proposal: context deadline exceeded\n");
   auto j = PrintEndpointHealth(Format(OutputFormat::kJson), {{"127.0.0.1:23799", false, "5.000733963s", "context deadline exceeded"}});
+  auto f = PrintEndpointHealth(Format(OutputFormat::kFields), {{"127.0.0.1:23790", true, "2.268225ms", ""}});
+  EXPECT_EQ(f->out, "\"Endpoint\" : \"127.0.0.1:23790\"\n\"Health\" : true\n\"Took\" : 2.268225ms\n\"Error\" : \n\n");
   EXPECT_EQ(j->out, "[{\"endpoint\":\"127.0.0.1:23799\",\"health\":false,\"took\":\"5.000733963s\","
                     "\"error\":\"context deadline exceeded\"}]\n");
 }

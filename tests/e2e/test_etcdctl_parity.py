@@ -1,0 +1,320 @@
+"""etcdctl-ext vs the real etcdctl 3.4.23, against real etcd 3.4.23 and 3.5 (plain and TLS).
+
+For each command and output format both binaries run against the same server; stdout bytes
+and exit codes must be equal (timings masked), and for errors the stderr "Error:" lines too.
+Where etcdctl is unsafe (snapshot save hangs, status crashes) etcdctl-ext must be better:
+bounded time, clear error, no .part left behind.
+"""
+
+import os
+import re
+import shutil
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import REAL_ETCDCTL, ETCDCTL_EXT, Cluster, find_etcd, free_port, make_certs, mask, run  # noqa: E402
+
+FORMATS = ["simple", "json", "fields", "table"]
+TOOK = [rb"took = [0-9.]+[a-z\xc2\xb5]+", rb'"took":"[^"]*"', rb'"Took" : \S+',
+        rb"\| +[0-9.]+(ns|\xc2\xb5s|ms|s) +\|"]
+CAPNSLOG_TS = [rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"]
+
+
+def setUpModule():
+    if not ETCDCTL_EXT or not os.access(ETCDCTL_EXT, os.X_OK):
+        raise unittest.SkipTest("ETCDCTL_EXT is not set to the built etcdctl-ext binary")
+    if not os.access(REAL_ETCDCTL, os.X_OK):
+        raise unittest.SkipTest("real etcdctl not found at %s (apt-get install etcd-client)" % REAL_ETCDCTL)
+
+
+def table_insensitive(data):
+    """Table output with column padding collapsed (for outputs whose widths depend on timings)."""
+    return re.sub(rb"[ -]+", b" ", data)
+
+
+class ParityBase:
+    VERSION = "3.4"
+    TLS = False
+
+    @classmethod
+    def setUpClass(cls):
+        if find_etcd(cls.VERSION) is None:
+            raise unittest.SkipTest("etcd %s not installed (set ETCD35_DIR; scripts/install-deps.sh)" % cls.VERSION)
+        cls.cluster = Cluster()
+        cls.certs = make_certs(os.path.join(cls.cluster.dir, "certs")) if cls.TLS else None
+        try:
+            cls.etcd = cls.cluster.start_etcd(cls.VERSION, name="parity", tls=cls.certs)
+            e = cls.etcd
+            e.put("foo", "bar")
+            e.put("foo", "bar2")
+            for k, v in [("/registry/a", "A"), ("/registry/b", 'x<y>&"z'), ("/registry/c", "multi\nline"),
+                         ("/registry/d", ""), ("/other", "o")]:
+                e.put(k, v)
+            e.put(b"bin\x01\xff", b"val\x00\xfe")
+            e.put("todel/1", "1")
+            e.put("todel/2", "2")
+        except Exception:
+            cls.cluster.close()
+            raise
+        cls.work = os.path.join(cls.cluster.dir, "work")
+        os.makedirs(cls.work)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
+
+    def flags(self):
+        return self.etcd.client_flags()
+
+    def both(self, args, env=None, input=None, flags=None, timeout=60):
+        flags = self.flags() if flags is None else flags
+        ours = run([ETCDCTL_EXT, *flags, *args], env=env, input=input, timeout=timeout, cwd=self.work)
+        theirs = run([REAL_ETCDCTL, *flags, *args], env=env, input=input, timeout=timeout, cwd=self.work)
+        return ours, theirs
+
+    def assertSameStdout(self, args, masks=(), normalize=None, **kw):
+        ours, theirs = self.both(args, **kw)
+        o, t = mask(ours.stdout, masks), mask(theirs.stdout, masks)
+        if normalize:
+            o, t = normalize(o), normalize(t)
+        self.assertEqual(o, t, "stdout differs for %s\nours:   %r\ntheirs: %r" % (args, ours, theirs))
+        self.assertEqual(ours.rc, theirs.rc, "exit code differs for %s\nours:   %r\ntheirs: %r" % (args, ours, theirs))
+        return ours, theirs
+
+    def assertSameError(self, args, **kw):
+        ours, theirs = self.assertSameStdout(args, **kw)
+        # etcdctl may add zap log lines; the "Error: ..." lines must match.
+        err = lambda r: [l for l in mask(r.stderr, CAPNSLOG_TS).splitlines() if not l.startswith(b"{")]
+        self.assertEqual(err(ours), err(theirs), "stderr differs for %s" % args)
+        return ours, theirs
+
+    # --- read commands -------------------------------------------------------------------
+    def test_get(self):
+        cases = [["get", "foo"], ["get", "--prefix", "/registry/"], ["get", "--prefix", "/registry/", "--keys-only"],
+                 ["get", "--from-key", "/registry/b"], ["get", "--prefix", "/", "--limit", "2"],
+                 ["get", "foo", "--print-value-only"], ["get", "--prefix", "bin", "--hex"],
+                 ["get", "/registry/a", "/registry/c"], ["get", "--prefix", ""], ["get", "foo", "--rev=2"],
+                 ["get", "nonexistent"], ["get", "--from-key", ""], ["get", "a", "b", "c"]]
+        for args in cases:
+            for fmt in FORMATS:
+                with self.subTest(args=args, fmt=fmt):
+                    self.assertSameStdout(args + ["-w", fmt])
+
+    def test_get_errors(self):
+        for args in (["get"], ["get", "a", "--prefix", "--from-key"], ["get", "a", "b", "--prefix"],
+                     ["get", "foo", "--rev", "99999"], ["get", "x", "--bogus"], ["get", "x", "--rev=abc"],
+                     ["get", "x", "-w", "foo"], ["bogus"], ["put"], ["del"], ["get", "x", "--cert="],
+                     ["get", "x", "--limit"]):
+            with self.subTest(args=args):
+                self.assertSameError(args)
+
+    def test_put_and_del(self):
+        rev = [rb'"revision":\d+', rb'"Revision" : \d+']
+        for fmt in ["simple", "json", "fields", "table"]:
+            with self.subTest(fmt=fmt):
+                o = run([ETCDCTL_EXT, *self.flags(), "put", "put-o-" + fmt, "v", "-w", fmt])
+                t = run([REAL_ETCDCTL, *self.flags(), "put", "put-t-" + fmt, "v", "-w", fmt])
+                self.assertEqual((o.rc, mask(o.stdout, rev), mask(o.stderr, rev)),
+                                 (t.rc, mask(t.stdout, rev), mask(t.stderr, rev)))
+                for ours_key, their_key in (("put-o-", "put-t-"), ("never-", "never-")):  # 1 deleted, then 0
+                    o = run([ETCDCTL_EXT, *self.flags(), "del", ours_key + fmt, "-w", fmt])
+                    t = run([REAL_ETCDCTL, *self.flags(), "del", their_key + fmt, "-w", fmt])
+                    self.assertEqual((o.rc, mask(o.stdout, rev), o.stderr), (t.rc, mask(t.stdout, rev), t.stderr))
+        ours = run([ETCDCTL_EXT, *self.flags(), "put", "stdin-key"], input=b"from stdin\n")
+        self.assertEqual((ours.rc, ours.stdout), (0, b"OK\n"))
+        got = run([REAL_ETCDCTL, *self.flags(), "get", "stdin-key", "--print-value-only"])
+        self.assertEqual(got.stdout, b"from stdin\n\n")
+        for ext in (False, True):
+            self.etcd.put("pfx/%d/a" % ext, "1")
+            self.etcd.put("pfx/%d/b" % ext, "2")
+        o = run([ETCDCTL_EXT, *self.flags(), "del", "--prefix", "pfx/1/"])
+        t = run([REAL_ETCDCTL, *self.flags(), "del", "--prefix", "pfx/0/"])
+        self.assertEqual((o.rc, o.stdout), (t.rc, t.stdout))
+        self.assertEqual(o.stdout, b"2\n")
+
+    def test_member_list(self):
+        for fmt in FORMATS:
+            with self.subTest(fmt=fmt):
+                self.assertSameStdout(["member", "list", "-w", fmt])
+
+    def test_endpoint_status(self):
+        for fmt in FORMATS:
+            with self.subTest(fmt=fmt):
+                self.assertSameStdout(["endpoint", "status", "-w", fmt])
+
+    def test_endpoint_health(self):
+        for fmt in FORMATS:
+            with self.subTest(fmt=fmt):
+                ours, theirs = self.assertSameStdout(["endpoint", "health", "-w", fmt], masks=TOOK,
+                                                     normalize=table_insensitive if fmt == "table" else None)
+                self.assertEqual(mask(ours.stderr, TOOK), mask(theirs.stderr, TOOK))
+
+    def test_version(self):
+        self.assertSameStdout(["version"])
+
+    def test_snapshot_save_and_status(self):
+        ours, theirs = self.both(["snapshot", "save", "ours.db"])
+        self.assertEqual((ours.rc, ours.stdout), (0, b"Snapshot saved at ours.db\n"), ours)
+        # Same server state: the file must be byte-identical to etcdctl's.
+        theirs2 = run([REAL_ETCDCTL, *self.flags(), "snapshot", "save", "theirs.db"], cwd=self.work)
+        self.assertEqual(theirs2.rc, 0, theirs2)
+        with open(os.path.join(self.work, "ours.db"), "rb") as a, open(os.path.join(self.work, "theirs.db"), "rb") as b:
+            if self.VERSION == "3.4":
+                self.assertEqual(a.read(), b.read(), "snapshot differs from etcdctl's")
+            else:
+                # etcd 3.5 commits its backend for each snapshot (the bbolt txid moves), so
+                # only the content can be compared: same revision and key count.
+                status = lambda f: run([REAL_ETCDCTL, "snapshot", "status", f, "-w", "json"], cwd=self.work).stdout
+                rev = lambda j: re.sub(rb'"hash":\d+,', b"", j)
+                self.assertEqual(rev(status("ours.db")), rev(status("theirs.db")))
+        self.assertEqual(os.stat(os.path.join(self.work, "ours.db")).st_mode & 0o777, 0o600)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "ours.db.part")))
+        self.assertEqual(ours.stderr, b"", "no progress output on a pipe")
+        for fmt in FORMATS + ["protobuf", "bogus"]:
+            for f in ("ours.db", "theirs.db"):
+                with self.subTest(fmt=fmt, file=f):
+                    self.assertSameError(["snapshot", "status", f, "-w", fmt], flags=[])
+
+
+class Plain34(ParityBase, unittest.TestCase):
+    VERSION = "3.4"
+
+    def test_environment(self):
+        ep = self.etcd.endpoint
+        cases = [
+            ({"ETCDCTL_ENDPOINTS": ep}, ["get", "foo"], []),
+            ({"ETCDCTL_API": "3", "ETCDCTL_ENDPOINTS": "http://" + ep}, ["get", "foo"], []),
+            ({"ETCDCTL_API": "4"}, ["get", "foo"], []),
+            ({"ETCDCTL_ENDPOINTS": ep}, ["get", "foo"], ["--endpoints=" + ep]),  # conflict
+            ({"ETCDCTL_WRITE_OUT": "json", "ETCDCTL_ENDPOINTS": ep}, ["get", "foo"], []),
+            ({"ETCDCTL_FOO": "1", "ETCDCTL_ENDPOINTS": ep}, ["get", "foo"], []),
+            ({"ETCDCTL_HEX": "true", "ETCDCTL_ENDPOINTS": ep}, ["get", "foo"], []),
+            ({"ETCDCTL_WRITE_OUT": "json"}, ["snapshot", "status", "/nonexistent.db"], []),
+        ]
+        for env, args, flags in cases:
+            with self.subTest(env=env, args=args):
+                self.assertSameError(args, env=env, flags=flags)
+        shutil.copy(os.path.join(os.environ.get("ETCDRESTORE_REFERENCE_DIR", "/work/shared"),
+                                 "fixtures/etcd-3.4.23/snap1.db"), os.path.join(self.work, "snap1.db"))
+        # snapshot status never reads ETCDCTL_* (etcdctl prints simple output here).
+        self.assertSameError(["snapshot", "status", "snap1.db"], env={"ETCDCTL_WRITE_OUT": "json"}, flags=[])
+
+    def test_snapshot_save_errors(self):
+        dead = "127.0.0.1:%d" % free_port()
+        # etcdctl 3.4 hangs forever here unless --command-timeout is given; we must not.
+        ours = run([ETCDCTL_EXT, "--endpoints=" + dead, "snapshot", "save", "dead.db"], cwd=self.work, timeout=30)
+        self.assertEqual(ours.rc, 5, ours)
+        self.assertLess(ours.seconds, 4, ours)
+        self.assertIn(b"connection refused", ours.stderr)
+        self.assertIn(dead.encode(), ours.stderr)
+        theirs = run([REAL_ETCDCTL, "--endpoints=" + dead, "--command-timeout=2s", "snapshot", "save", "dead.db"],
+                     cwd=self.work, timeout=30)
+        self.assertEqual(theirs.rc, ours.rc)
+        self.assertEqual(os.listdir(self.work).count("dead.db.part"), 0)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "dead.db")))
+        for args in (["snapshot", "save"], ["snapshot", "save", "/nonexistent-dir/x.db"],
+                     ["--endpoints=%s,%s" % (self.etcd.endpoint, dead), "snapshot", "save", "m.db"],
+                     ["snapshot", "save", "a.db", "b.db"]):
+            with self.subTest(args=args):
+                flags = [] if args[0].startswith("--endpoints") else self.flags()
+                self.assertSameError(args, flags=flags)
+        self.assertFalse([f for f in os.listdir(self.work) if f.endswith(".part")])
+
+    def test_snapshot_status_damaged_files(self):
+        src = os.path.join(self.work, "good.db")
+        r = run([ETCDCTL_EXT, *self.flags(), "snapshot", "save", src])
+        self.assertEqual(r.rc, 0, r)
+        data = open(src, "rb").read()
+        files = {"empty.db": b"", "garbage.db": b"hello\n", "tiny.db": data[:100], "trunc.db": data[:10000],
+                 "flip-value.db": None}
+        flipped = bytearray(data)
+        pos = bytes(flipped).find(b"multi\nline")
+        flipped[pos] ^= 0x20  # a flipped byte inside a value: both tools must report the same hash
+        files["flip-value.db"] = bytes(flipped)
+        for name, content in files.items():
+            with open(os.path.join(self.work, name), "wb") as f:
+                f.write(content)
+            with self.subTest(file=name):
+                ours = run([ETCDCTL_EXT, "snapshot", "status", name], cwd=self.work)
+                theirs = run([REAL_ETCDCTL, "snapshot", "status", name], cwd=self.work)
+                if theirs.rc == 0:
+                    self.assertEqual((ours.rc, ours.stdout), (0, theirs.stdout))
+                else:
+                    # etcdctl says "invalid database" or crashes with SIGBUS (rc 2): we give rc 1
+                    # and a message that names the file and the problem.
+                    self.assertEqual(ours.rc, 1, ours)
+                    self.assertTrue(ours.stderr.startswith(b"Error: "), ours)
+                    self.assertIn(name.encode(), ours.stderr)
+                    self.assertEqual(ours.stdout, b"")
+        self.assertSameError(["snapshot", "status", "missing.db"], flags=[])
+        self.assertSameError(["snapshot", "status"], flags=[])
+
+
+class Plain3516(ParityBase, unittest.TestCase):
+    VERSION = "3.5.16"
+
+
+class Plain3530(ParityBase, unittest.TestCase):
+    VERSION = "3.5.30"
+
+
+class TlsBase(ParityBase):
+    TLS = True
+
+    def test_tls_env_variables(self):
+        env = {"ETCDCTL_CACERT": self.certs.ca, "ETCDCTL_CERT": self.certs.client_cert,
+               "ETCDCTL_KEY": self.certs.client_key, "ETCDCTL_ENDPOINTS": "https://" + self.etcd.endpoint}
+        self.assertSameStdout(["get", "foo", "-w", "json"], env=env, flags=[])
+        self.assertSameStdout(["endpoint", "health"], env=env, flags=[], masks=TOOK)
+
+    def test_tls_config_errors(self):
+        c = self.certs
+        ep = "--endpoints=" + self.etcd.endpoint
+        for flags in ([ep, "--cacert", c.ca, "--cert", "nonexist.crt", "--key", c.client_key],
+                      [ep, "--cacert", c.ca, "--cert", c.client_cert]):
+            for args in (["snapshot", "save", "x.db"], ["get", "foo"]):
+                with self.subTest(flags=flags, args=args):
+                    self.assertSameError(args, flags=flags)
+
+    def test_tls_skip_verify(self):
+        flags = ["--endpoints=" + self.etcd.endpoint, "--insecure-skip-tls-verify",
+                 "--cert", self.certs.client_cert, "--key", self.certs.client_key]
+        self.assertSameStdout(["get", "--prefix", "/registry/"], flags=flags)
+        ours = run([ETCDCTL_EXT, *flags, "snapshot", "save", "skip.db"], cwd=self.work)
+        self.assertEqual((ours.rc, ours.stdout), (0, b"Snapshot saved at skip.db\n"), ours)
+
+    def test_tls_save_failures_are_bounded(self):
+        c = self.certs
+        ep = "--endpoints=" + self.etcd.endpoint
+        cases = {
+            "bad CA": [ep, "--cacert", c.other_ca, "--cert", c.client_cert, "--key", c.client_key],
+            "no client cert": [ep, "--cacert", c.ca],
+            "plaintext to TLS": ["--endpoints=http://" + self.etcd.endpoint],
+        }
+        for what, flags in cases.items():
+            with self.subTest(what=what):
+                ours = run([ETCDCTL_EXT, *flags, "snapshot", "save", "fail.db"], cwd=self.work, timeout=30)
+                self.assertEqual(ours.rc, 5, ours)
+                self.assertLess(ours.seconds, 4, ours)
+                self.assertTrue(ours.stderr.startswith(b"Error: "), ours)
+                self.assertIn(self.etcd.endpoint.encode(), ours.stderr)
+                if what == "bad CA":
+                    self.assertIn(b"TLS", ours.stderr)
+                theirs = run([REAL_ETCDCTL, *flags, "--command-timeout=2s", "snapshot", "save", "fail.db"],
+                             cwd=self.work, timeout=30)
+                self.assertEqual(theirs.rc, 5, theirs)
+                self.assertFalse([f for f in os.listdir(self.work) if f.startswith("fail.db")])
+
+
+class Tls34(TlsBase, unittest.TestCase):
+    VERSION = "3.4"
+
+
+class Tls3530(TlsBase, unittest.TestCase):
+    VERSION = "3.5.30"
+
+
+if __name__ == "__main__":
+    unittest.main()
