@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <functional>
+
 namespace etcdrestore::etcdctl_ext {
 namespace {
 
@@ -78,7 +81,14 @@ Result<int> RunRestore(CommandContext& ctx) {
     WriteStderr(restore::NextSteps(*plan, true));
     return 0;
   }
-  ASSIGN_OR_RETURN(restore::Report r, restore::Execute(*plan));
+  // --debug: each step with the time since the start (where a slow restore spends it).
+  auto start = std::chrono::steady_clock::now();
+  auto on_step = [&](const std::string& step) {
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    WriteStderr(fmt::format("[{:7.3f}s] {}\n", t, step));
+  };
+  ASSIGN_OR_RETURN(restore::Report r,
+                   restore::Execute(*plan, ctx.global.debug ? std::function<void(const std::string&)>(on_step) : nullptr));
   if (g_opts.bump_revision > 0)
     WriteStderr(fmt::format("bumped revision {} -> {} and marked it compacted\n", plan->snapshot_revision, r.revision));
   WriteStderr(fmt::format("restored snapshot in {:.2f}s ({}, revision {})\n", r.seconds,

@@ -225,6 +225,7 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
     if (plan.separate_wal_dir) (void)RemoveAll(JoinPath(plan.wal_dir, wal::WalFileName(0, 0)));
     return Fail(st.error());
   }
+  step("done");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
