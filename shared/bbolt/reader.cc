@@ -16,6 +16,7 @@ namespace {
 // two blocks is read directly.
 constexpr uint64_t kBlockSize = 1024 * 1024;
 constexpr size_t kBlockCount = 16;
+constexpr uint64_t kBlocksAhead = 4;
 // Deeper than any real tree (bbolt trees of 2^32 keys have height < 10).
 constexpr int kMaxDepth = 64;
 
@@ -258,7 +259,14 @@ class Walker {
   std::vector<std::vector<uint8_t>> levels_;  // copies of branch (and bucket-holding) pages per level
 };
 
-Reader::~Reader() = default;
+Reader::~Reader() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (prefetcher_.joinable()) prefetcher_.join();
+}
 
 Result<std::unique_ptr<Reader>> Reader::Open(const std::string& path) {
   ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
@@ -355,26 +363,79 @@ Status Reader::Init(int fd, const std::string& path) {
   return {};
 }
 
-Result<const Reader::Block*> Reader::LoadBlock(uint64_t index) {
-  Block* victim = &blocks_[0];
+Reader::Block* Reader::Victim() {
+  Block* victim = nullptr;
   for (Block& b : blocks_) {
-    if (b.index == index) {
-      b.used = ++clock_;
-      return &b;
-    }
-    if (b.used < victim->used) victim = &b;
+    if (!b.loading && (victim == nullptr || b.used < victim->used)) victim = &b;
+  }
+  return victim;  // never null: at most kBlocksAhead < kBlockCount blocks are loading
+}
+
+void Reader::ScheduleAhead(uint64_t index) {
+  const uint64_t limit = meta_.pgid * uint64_t{meta_.page_size};
+  for (uint64_t j = index + 1; j <= index + kBlocksAhead && j * kBlockSize < limit; ++j) {
+    bool present = false;
+    for (const Block& b : blocks_) present = present || b.index == j;
+    if (present) continue;
+    if (!prefetcher_.joinable()) prefetcher_ = std::thread([this] { PrefetchLoop(); });
+    Block* v = Victim();
+    v->index = j;
+    v->len = std::min(kBlockSize, limit - j * kBlockSize);
+    v->used = ++clock_;
+    v->loading = true;
+    queue_.push_back(v);
+  }
+  cv_.notify_all();
+}
+
+void Reader::PrefetchLoop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    Block* b = queue_.front();
+    queue_.pop_front();
+    const uint64_t offset = b->index * kBlockSize, n = b->len;
+    lk.unlock();
+    b->data.resize(kBlockSize);
+    Status st = ReadAt(fd_, path_, b->data.data(), n, offset);
+    lk.lock();
+    if (!st) b->index = UINT64_MAX;  // the walk reads it again itself and reports the error
+    bytes_read_ += n;
+    ++read_calls_;
+    b->loading = false;
+    cv_.notify_all();
+  }
+}
+
+Result<const Reader::Block*> Reader::LoadBlock(uint64_t index) {
+  std::unique_lock lk(mu_);
+  for (Block& b : blocks_) {
+    if (b.index != index) continue;
+    cv_.wait(lk, [&] { return !b.loading; });
+    if (b.index != index) break;  // its prefetch failed
+    b.used = ++clock_;
+    if (prefetch_) ScheduleAhead(index);
+    return &b;
   }
   const uint64_t limit = meta_.pgid * uint64_t{meta_.page_size};
   const uint64_t start = index * kBlockSize;
   const uint64_t n = std::min(kBlockSize, limit - start);
-  victim->data.resize(kBlockSize);
+  Block* victim = Victim();
   victim->index = UINT64_MAX;
-  RETURN_IF_ERROR(ReadAt(fd_, path_, victim->data.data(), n, start));
+  victim->used = ++clock_;
+  victim->loading = true;  // keeps ScheduleAhead from picking it while unlocked
+  lk.unlock();
+  victim->data.resize(kBlockSize);
+  Status st = ReadAt(fd_, path_, victim->data.data(), n, start);
+  lk.lock();
+  victim->loading = false;
+  if (!st) return Fail(st.error());
   bytes_read_ += n;
   ++read_calls_;
   victim->index = index;
   victim->len = n;
-  victim->used = ++clock_;
+  if (prefetch_) ScheduleAhead(index);
   return victim;
 }
 
@@ -433,7 +494,14 @@ Result<PageHeader> Reader::ReadPage(Pgid id, std::vector<uint8_t>* out) {
 
 Status Reader::Walk(const BucketRef& b, const WalkHooks& hooks, std::vector<bool>* reached) {
   Walker w(*this, hooks, reached);
-  return w.WalkBucket(b, 0);
+  {
+    std::lock_guard lk(mu_);
+    prefetch_ = b.root != 0;
+  }
+  Status st = w.WalkBucket(b, 0);
+  std::lock_guard lk(mu_);
+  prefetch_ = false;
+  return st;
 }
 
 Status Reader::ForEach(const BucketRef& b, const std::function<Status(const Entry&)>& fn) {

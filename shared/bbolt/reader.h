@@ -4,7 +4,8 @@
 // which bbolt ignores like any bytes past the high water mark) without mmap: pages are
 // pread in aligned 1 MiB blocks into a small LRU cache (16 blocks), so memory stays small
 // and flat whatever the file size, and a tree walk makes one large read per block of a
-// mostly ordered file instead of one per page. Layout: shared/bbolt/FORMAT.md.
+// mostly ordered file instead of one per page. During walks a helper thread reads the next
+// blocks ahead. A Reader is not thread-safe: use it from one thread. Layout: shared/bbolt/FORMAT.md.
 //
 // Every offset read from the file is range-checked. Damage is kCorruption with the page
 // id and the numbers ("bbolt: page 7 of 5: beyond the high water mark ..."), a file that is
@@ -13,13 +14,18 @@
 #ifndef ETCDRESTORE_SHARED_BBOLT_READER_H_
 #define ETCDRESTORE_SHARED_BBOLT_READER_H_
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -142,9 +148,15 @@ class Reader {
     uint64_t index = UINT64_MAX;
     uint64_t len = 0;
     uint64_t used = 0;
+    bool loading = false;  // being read by the prefetch thread
     std::vector<uint8_t> data;
   };
   Result<const Block*> LoadBlock(uint64_t index);
+  // Queues the blocks after `index` for the prefetch thread (during walks only), so the
+  // kernel's copy of the next blocks overlaps the caller's work on this one. mu_ held.
+  void ScheduleAhead(uint64_t index);
+  Block* Victim();  // the least recently used block not being read; mu_ held
+  void PrefetchLoop();
 
   UniqueFd owned_fd_;
   int fd_ = -1;
@@ -156,9 +168,15 @@ class Reader {
 
   std::vector<Block> blocks_;
   uint64_t clock_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Block*> queue_;
+  bool prefetch_ = false;  // set during Walk
+  bool stop_ = false;
+  std::thread prefetcher_;
   std::vector<uint8_t> span_;  // a page span that crosses blocks
-  uint64_t bytes_read_ = 0;
-  uint64_t read_calls_ = 0;
+  std::atomic<uint64_t> bytes_read_ = 0;
+  std::atomic<uint64_t> read_calls_ = 0;
 };
 
 }  // namespace etcdrestore::bbolt
