@@ -30,7 +30,8 @@ Status SetConsistentIndex(bbolt::Editor& editor, uint64_t index, uint64_t term);
 
 // --bump-revision with --mark-compacted: new = {latest.main + bump, 0}; appends key/<new>
 // with an empty value and sets meta/scheduledCompactRev = 17-byte encoding of new.
-// Returns new. kInvalidArgument when bump is 0.
+// Returns new. kInvalidArgument when bump is 0. The latest revision is read from the file
+// as opened, so call this before any other append to `key`.
 Result<Revision> BumpRevision(bbolt::Editor& editor, uint64_t bump);
 
 }  // namespace etcdrestore::etcddb
