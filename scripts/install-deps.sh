@@ -22,7 +22,7 @@ done
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 C=${ETCD35_CACHE:-$HOME/.cache/etcdrestore/etcd-3.5}
