@@ -218,13 +218,17 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
   RETURN_IF_ERROR(snap::WriteRestoreSnap(snap_dir, plan.cluster));
 
   // 5. Into place: the wal dir first, so the data dir (what makes a restore look done)
-  // appears last and complete. If the data dir rename fails, take the wal dir back out.
+  // appears last and complete. Both are synced first so that the two renames follow each
+  // other closely; until the data dir is in place, an error or a signal takes the wal dir
+  // back out (wal_stage's destructor / signal handler), so a rerun finds both targets free.
   step("moving the data dir into place");
-  if (wal_stage) RETURN_IF_ERROR(wal_stage->Commit());
-  if (auto st = data_stage.Commit(); !st) {
-    if (plan.separate_wal_dir) (void)RemoveAll(JoinPath(plan.wal_dir, wal::WalFileName(0, 0)));
-    return Fail(st.error());
+  RETURN_IF_ERROR(data_stage.Sync());
+  if (wal_stage) {
+    RETURN_IF_ERROR(wal_stage->Sync());
+    RETURN_IF_ERROR(wal_stage->CommitProvisionally());
   }
+  RETURN_IF_ERROR(data_stage.Commit());
+  if (wal_stage) wal_stage->Keep();
   step("done");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

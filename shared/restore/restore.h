@@ -8,7 +8,11 @@
 //
 // A failure or a kill at any point leaves either nothing or a complete data dir: the
 // staging dir is removed on error and on SIGINT/SIGTERM/SIGHUP, and a SIGKILLed run's
-// staging dir is removed by the next run. Memory stays flat whatever the snapshot size.
+// staging dir is removed by the next run. With a separate wal dir, the wal dir is placed
+// first and taken back out on error or signal until the data dir is in place; only a
+// SIGKILL between those two renames (no fsync of data in between) can leave the wal dir
+// holding the WAL without a data dir, which the rerun reports as a non-empty wal-dir.
+// Memory stays flat whatever the snapshot size.
 #ifndef ETCDRESTORE_SHARED_RESTORE_RESTORE_H_
 #define ETCDRESTORE_SHARED_RESTORE_RESTORE_H_
 

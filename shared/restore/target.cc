@@ -211,22 +211,43 @@ StagingDir::StagingDir(std::string target, std::string path, bool inside)
     : target_(std::move(target)), path_(std::move(path)), inside_(inside) {}
 
 StagingDir::StagingDir(StagingDir&& o) noexcept
-    : target_(std::move(o.target_)), path_(std::move(o.path_)), inside_(o.inside_), committed_(o.committed_) {
-  o.committed_ = true;  // the moved-from object must not remove anything
+    : target_(std::move(o.target_)),
+      path_(std::move(o.path_)),
+      inside_(o.inside_),
+      synced_(o.synced_),
+      state_(o.state_),
+      placed_(std::move(o.placed_)) {
+  o.state_ = State::kDone;  // the moved-from object must not remove anything
 }
 
 StagingDir::~StagingDir() {
-  if (committed_) return;
-  (void)RemoveAll(path_);
+  if (state_ == State::kDone) return;
+  if (state_ == State::kPlaced) {  // a provisional commit that was not kept: take it back out
+    for (const auto& p : placed_) {
+      (void)RemoveAll(p);
+      Unregister(p);
+    }
+    Unregister(target_);
+  }
+  (void)RemoveAll(path_);  // gone already after a complete Place()
   Unregister(path_);
 }
 
-Status StagingDir::Commit() {
+Status StagingDir::Sync() {
+  if (synced_) return {};
   RETURN_IF_ERROR(FsyncTree(path_));
+  synced_ = true;
+  return {};
+}
+
+// Moves the staged content into place; placed_ lists what now is the target's. The staging
+// dir stays registered until its content is gone from it.
+Status StagingDir::Place() {
+  RETURN_IF_ERROR(Sync());
   if (!inside_) {
     RETURN_IF_ERROR(Rename(path_, target_));
+    placed_ = {target_};
     Unregister(path_);
-    committed_ = true;
     return FsyncDir(DirName(target_));
   }
   // The target is an existing empty dir (maybe a mount point, which cannot be renamed
@@ -234,13 +255,41 @@ Status StagingDir::Commit() {
   // dir, so the data dir still becomes usable in one rename.
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(path_, ec)) {
-    RETURN_IF_ERROR(Rename(e.path().string(), JoinPath(target_, e.path().filename().string())));
+    std::string to = JoinPath(target_, e.path().filename().string());
+    RETURN_IF_ERROR(Rename(e.path().string(), to));
+    placed_.push_back(to);
   }
   if (ec) return Fail(ErrnoError("list staging dir \"" + path_ + "\"", ec.value()));
   if (::rmdir(path_.c_str()) != 0) return Fail(ErrnoError("remove staging dir \"" + path_ + "\"", errno));
   Unregister(path_);
-  committed_ = true;
   return FsyncDir(target_);
+}
+
+Status StagingDir::Commit() {
+  if (auto st = Place(); !st) {
+    // Whatever was already moved into place goes back out with the staging dir.
+    for (const auto& p : placed_) (void)RemoveAll(p);
+    placed_.clear();
+    return st;
+  }
+  state_ = State::kDone;
+  return {};
+}
+
+Status StagingDir::CommitProvisionally() {
+  // Registered before the move, so a signal during it removes what got placed.
+  for (const auto& p : inside_ ? std::vector<std::string>{} : std::vector<std::string>{target_}) Register(p);
+  auto st = Place();
+  if (inside_)
+    for (const auto& p : placed_) Register(p);
+  state_ = State::kPlaced;  // on failure too: the destructor removes what was placed
+  return st;
+}
+
+void StagingDir::Keep() {
+  if (state_ != State::kPlaced) return;
+  for (const auto& p : placed_) Unregister(p);
+  state_ = State::kDone;
 }
 
 }  // namespace etcdrestore::restore

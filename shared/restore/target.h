@@ -10,6 +10,7 @@
 #define ETCDRESTORE_SHARED_RESTORE_TARGET_H_
 
 #include <string>
+#include <vector>
 
 #include "shared/base/error.h"
 
@@ -39,17 +40,32 @@ class StagingDir {
 
   const std::string& path() const { return path_; }
 
-  // fsyncs every file and directory below the staging dir, then renames it to the target,
-  // or (target exists) renames each of its entries into the target; fsyncs the parent.
-  // After this the destructor does nothing.
+  // fsyncs every file and directory below the staging dir. Commit does it when not done
+  // yet; call it first to make a later Commit fast (a pair of dirs appears back to back).
+  Status Sync();
+
+  // Syncs, then renames the staging dir to the target, or (target exists) renames each of
+  // its entries into the target; fsyncs the parent. After this the destructor does nothing.
   Status Commit();
 
+  // Commit, but provisional: what was moved into place (the target, or the entries moved
+  // into an existing target) stays registered for SIGINT/SIGTERM/SIGHUP removal and is
+  // removed by the destructor unless Keep() is called. For the first of two dirs that
+  // must appear together (the wal dir before the data dir).
+  Status CommitProvisionally();
+  // Ends a provisional commit: what was placed stays.
+  void Keep();
+
  private:
+  enum class State { kStaged, kPlaced, kDone };
   StagingDir(std::string target, std::string path, bool inside);
+  Status Place();
   std::string target_;
   std::string path_;
   bool inside_;  // staging lives inside an existing empty target dir
-  bool committed_ = false;
+  bool synced_ = false;
+  State state_ = State::kStaged;
+  std::vector<std::string> placed_;  // absolute paths moved into place by Place()
 };
 
 }  // namespace etcdrestore::restore

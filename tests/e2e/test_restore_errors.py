@@ -385,6 +385,40 @@ class KillsAndRawDb(Base):
         self.assertEqual([c for _, c in outcomes[:7]], [False] * 7, "a kill before the rename left a data dir")
         self.assertTrue(outcomes[-1][1], "the kill after the rename found no data dir")
 
+    def test_signals_with_separate_wal_dir(self):
+        """The wal dir is placed first: a SIGTERM (handled) or SIGKILL must never leave it
+        populated without the data dir (a rerun would then refuse the wal dir)."""
+        big = big_snapshot()
+        wal_file = "0000000000000000-0000000000000000.wal"
+        outcomes = []
+        for i, (sig, step, delay) in enumerate([(signal.SIGTERM, "copying", 0.05), (signal.SIGTERM, "moving", 0.0),
+                                                (signal.SIGTERM, "moving", 0.005), (signal.SIGKILL, "moving", 0.005)]):
+            data, wal = os.path.join(self.dir, "s%d.etcd" % i), os.path.join(self.dir, "s%d.wal" % i)
+            p = subprocess.Popen([ETCDCTL_EXT, "--debug", "snapshot", "restore", big["snapshot"], "--data-dir", data,
+                                  "--wal-dir", wal], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for line in p.stderr:
+                if re.match(rb"\[ *[0-9.]+s\] .*" + step.encode(), line):
+                    break
+            time.sleep(delay)
+            p.send_signal(sig)
+            p.wait()
+            p.stderr.close()
+            complete = os.path.isdir(data)
+            outcomes.append((sig.name, step, delay, p.returncode, complete))
+            if complete:
+                self.assertEqual(os.listdir(wal), [wal_file])
+                self.assertEqual(os.path.getsize(os.path.join(wal, wal_file)), 64 * 1000 * 1000)
+                continue
+            self.assertFalse(os.path.exists(wal) and os.listdir(wal), "wal dir left without a data dir: %s" % wal)
+            if sig == signal.SIGTERM:  # handled: nothing at all is left, not even a staging dir
+                self.assertEqual(p.returncode, -signal.SIGTERM)
+                self.assertEqual([n for n in os.listdir(self.dir) if n.startswith(".s%d." % i)], [])
+            r = restore(big["snapshot"], data, "--wal-dir", wal)
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual(os.listdir(wal), [wal_file])
+            self.assertEqual([n for n in os.listdir(self.dir) if "staging" in n], [])
+        print("\nsignal outcomes (signal, step, delay, rc, complete): %s" % outcomes, file=sys.stderr)
+
     def assertCompleteDataDir(self, d, big):
         self.assertEqual(tree(d), ["member", "member/snap", "member/snap/0000000000000001-0000000000000001.snap",
                                    "member/snap/db", "member/wal", "member/wal/0000000000000000-0000000000000000.wal"])

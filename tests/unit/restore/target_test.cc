@@ -138,5 +138,58 @@ TEST_F(TargetTest, SigtermRemovesStaging) {
   EXPECT_EQ(Entries(dir_), 0u);
 }
 
+// The wal dir is placed before the data dir: until Keep(), an error (destructor) or a
+// signal takes it back out, so a failed or interrupted restore leaves no populated wal dir.
+TEST_F(TargetTest, ProvisionalCommitIsUndoneUnlessKept) {
+  {
+    auto s = StagingDir::Create(dir_ + "/wal");
+    ASSERT_TRUE(s);
+    std::ofstream(s->path() + "/0.wal") << "x";
+    ASSERT_TRUE(s->CommitProvisionally());
+    EXPECT_TRUE(fs::exists(dir_ + "/wal/0.wal"));
+  }
+  EXPECT_EQ(Entries(dir_), 0u);
+  {
+    auto s = StagingDir::Create(dir_ + "/wal");
+    ASSERT_TRUE(s);
+    std::ofstream(s->path() + "/0.wal") << "x";
+    ASSERT_TRUE(s->CommitProvisionally());
+    s->Keep();
+  }
+  EXPECT_TRUE(fs::exists(dir_ + "/wal/0.wal"));
+}
+
+TEST_F(TargetTest, ProvisionalCommitIntoExistingDirRemovesOnlyWhatItPlaced) {
+  fs::create_directory(dir_ + "/mnt");
+  {
+    auto s = StagingDir::Create(dir_ + "/mnt");
+    ASSERT_TRUE(s);
+    std::ofstream(s->path() + "/0.wal") << "x";
+    ASSERT_TRUE(s->CommitProvisionally());
+    EXPECT_EQ(Entries(dir_ + "/mnt"), 1u);
+  }
+  EXPECT_TRUE(fs::is_directory(dir_ + "/mnt"));
+  EXPECT_EQ(Entries(dir_ + "/mnt"), 0u);
+}
+
+TEST_F(TargetTest, SigtermAfterProvisionalCommitRemovesBoth) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto w = StagingDir::Create(dir_ + "/wal");
+    auto d = StagingDir::Create(dir_ + "/data");
+    if (!w || !d) _exit(3);
+    std::ofstream(w->path() + "/0.wal") << "x";
+    fs::create_directories(d->path() + "/member/snap");
+    if (!w->CommitProvisionally()) _exit(5);
+    kill(getpid(), SIGTERM);  // between the wal dir and the data dir renames
+    _exit(4);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_EQ(Entries(dir_), 0u);
+}
+
 }  // namespace
 }  // namespace etcdrestore::restore
