@@ -102,6 +102,12 @@ void Unregister(const std::string& p) {
     if (s.used.load() && p == s.path) s.used.store(false);
 }
 
+// rmdir each dir in order (deepest first); stops at the first that is not empty or gone.
+void RemoveEmptyDirs(const std::vector<std::string>& dirs) {
+  for (const auto& d : dirs)
+    if (::rmdir(d.c_str()) != 0) break;
+}
+
 bool PidAlive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 // Removes "<dir>/<prefix><pid>" dirs whose process is gone.
@@ -194,17 +200,30 @@ Result<StagingDir> StagingDir::Create(const std::string& target) {
   std::string abs = AbsolutePath(target);
   std::string parent = DirName(abs);
   std::string base = BaseName(abs);
-  if (auto st = MakeDirs(parent, 0700); !st) return Fail(st.error().Wrap("create parent of \"" + abs + "\""));
+  // Parents created here are removed again (when still empty) if the restore fails.
+  std::vector<std::string> created;
+  for (std::string p = parent; p.size() > 1 && ::access(p.c_str(), F_OK) != 0 && errno == ENOENT; p = DirName(p))
+    created.push_back(p);
+  if (auto st = MakeDirs(parent, 0700); !st) {
+    RemoveEmptyDirs(created);
+    return Fail(st.error().Wrap("create parent of \"" + abs + "\""));
+  }
   RemoveStaleStaging(abs);
   struct stat st{};
   bool inside = ::stat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   std::string path = inside ? JoinPath(abs, kStagingInfix + std::to_string(::getpid()))
                             : JoinPath(parent, "." + base + kStagingInfix + std::to_string(::getpid()));
   (void)RemoveAll(path);  // our own pid: a leftover of this very process cannot exist; be safe
-  if (::mkdir(path.c_str(), 0700) != 0) return Fail(ErrnoError("create staging dir \"" + path + "\"", errno));
+  if (::mkdir(path.c_str(), 0700) != 0) {
+    Error e = ErrnoError("create staging dir \"" + path + "\"", errno);
+    RemoveEmptyDirs(created);
+    return Fail(std::move(e));
+  }
   ::chmod(path.c_str(), 0700);
   Register(path);
-  return StagingDir(abs, path, inside);
+  StagingDir dir(abs, path, inside);
+  dir.created_parents_ = std::move(created);
+  return dir;
 }
 
 StagingDir::StagingDir(std::string target, std::string path, bool inside)
@@ -216,7 +235,8 @@ StagingDir::StagingDir(StagingDir&& o) noexcept
       inside_(o.inside_),
       synced_(o.synced_),
       state_(o.state_),
-      placed_(std::move(o.placed_)) {
+      placed_(std::move(o.placed_)),
+      created_parents_(std::move(o.created_parents_)) {
   o.state_ = State::kDone;  // the moved-from object must not remove anything
 }
 
@@ -231,6 +251,7 @@ StagingDir::~StagingDir() {
   }
   (void)RemoveAll(path_);  // gone already after a complete Place()
   Unregister(path_);
+  RemoveEmptyDirs(created_parents_);
 }
 
 Status StagingDir::Sync() {

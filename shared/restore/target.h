@@ -25,7 +25,8 @@ Status CheckTarget(const std::string& what, const std::string& abs_path);
 // process: etcd holds an fcntl write lock on its WAL files while it runs.
 bool WalLockedByRunningEtcd(const std::string& dir);
 
-// A directory beside `target` named ".<base>.etcdrestore-staging.<pid>" (0700), or inside
+// A directory beside `target` (missing parents are created, and removed again unless
+// committed) named ".<base>.etcdrestore-staging.<pid>" (0700), or inside
 // it as ".etcdrestore-staging.<pid>" when the target is an existing empty dir (a mount
 // point cannot be renamed over), that is removed on destruction unless committed. SIGINT/SIGTERM/SIGHUP remove it too (the
 // handler knows every path registered with it). A SIGKILL leaves it behind; the next
@@ -66,6 +67,7 @@ class StagingDir {
   bool synced_ = false;
   State state_ = State::kStaged;
   std::vector<std::string> placed_;  // absolute paths moved into place by Place()
+  std::vector<std::string> created_parents_;  // made by Create, deepest first; rmdir'ed unless done
 };
 
 }  // namespace etcdrestore::restore

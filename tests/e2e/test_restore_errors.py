@@ -272,6 +272,9 @@ class Filesystems(Base):
             self.skipTest("cannot mount tmpfs here: " + why)
         self.assertFails([FIXTURE_SNAP, "--data-dir", os.path.join(mp, "d.etcd")], 1, "no space left on device",
                          leftovers_in=[mp])
+        # Missing parents are created for the restore and removed again when it fails.
+        self.assertFails([FIXTURE_SNAP, "--data-dir", os.path.join(mp, "x", "y", "d.etcd")], 1,
+                         "no space left on device", leftovers_in=[mp])
         # Separate wal dir on the full fs, data dir elsewhere: neither is left behind.
         self.assertFails([FIXTURE_SNAP, "--data-dir", os.path.join(self.dir, "d2.etcd"), "--wal-dir",
                           os.path.join(mp, "wal")], 1, "no space left on device", leftovers_in=[mp, self.dir])

@@ -191,5 +191,28 @@ TEST_F(TargetTest, SigtermAfterProvisionalCommitRemovesBoth) {
   EXPECT_EQ(Entries(dir_), 0u);
 }
 
+TEST_F(TargetTest, ParentsCreatedForAFailedRestoreAreRemoved) {
+  {
+    auto s = StagingDir::Create(dir_ + "/a/b/out");
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_TRUE(fs::is_directory(dir_ + "/a/b"));
+  }
+  EXPECT_EQ(Entries(dir_), 0u);
+  fs::create_directories(dir_ + "/a/keep");  // a parent that is not empty stays
+  {
+    auto s = StagingDir::Create(dir_ + "/a/b/out");
+    ASSERT_TRUE(s);
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/a/b"));
+  EXPECT_TRUE(fs::exists(dir_ + "/a/keep"));
+  {
+    auto s = StagingDir::Create(dir_ + "/c/out");
+    ASSERT_TRUE(s);
+    fs::create_directory(s->path() + "/member");
+    ASSERT_TRUE(s->Commit());
+  }
+  EXPECT_TRUE(fs::exists(dir_ + "/c/out/member"));
+}
+
 }  // namespace
 }  // namespace etcdrestore::restore
