@@ -93,6 +93,16 @@ Result<Plan> MakePlan(const Options& o) {
 
   // The snapshot: size, trailer, bbolt meta, latest revision. Reads a few pages only.
   plan.snapshot_path = AbsolutePath(o.snapshot_path);
+  // A fifo would block the open forever, a directory or device is no snapshot: regular
+  // files only (stat follows symlinks).
+  if (struct stat st{}; ::stat(o.snapshot_path.c_str(), &st) != 0) {
+    return Fail(ErrnoError("open " + Q(plan.snapshot_path), errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "snapshot " + Q(plan.snapshot_path) + " is not a regular file (" +
+                    (S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a fifo" : "a device or socket") +
+                    "); pass the file written by `snapshot save`, or a member/snap/db with --skip-hash-check");
+  }
   ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(o.snapshot_path, O_RDONLY));
   ASSIGN_OR_RETURN(plan.snapshot_size, FileSize(fd.get(), o.snapshot_path));
   plan.has_trailer = snap::HasSha256Trailer(plan.snapshot_size);

@@ -149,6 +149,15 @@ class BadSnapshots(Base):
         p = self.files["missing"]
         self.assertFails([p, "--data-dir", self.target()], 1, 'open "%s": no such file or directory' % p)
 
+    def test_not_a_regular_file(self):
+        # A fifo used to block the restore forever in open().
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo)
+        self.assertFails([fifo, "--data-dir", self.target()], 1, 'snapshot "%s" is not a regular file (a fifo)' % fifo)
+        self.assertFails([self.src, "--data-dir", self.target()], 1,
+                         'snapshot "%s" is not a regular file (a directory)' % self.src)
+        self.assertFails(["/dev/zero", "--data-dir", self.target()], 1, "is not a regular file (a device or socket)")
+
     def test_zero_bytes(self):
         self.assertFails([self.files["empty"], "--data-dir", self.target()], 1,
                          "is 0 bytes: too small to be an etcd snapshot")
@@ -191,6 +200,11 @@ class BadSnapshots(Base):
     def test_dry_run_reports_the_same_errors_and_writes_nothing(self):
         self.assertFails([self.files["flipped"], "--data-dir", self.target(), "--dry-run"], 1, "expected sha256 [")
         self.assertFails([self.files["trunc_hashed"], "--data-dir", self.target(), "--dry-run"], 1, "truncated")
+        before = tree(self.dir)
+        r = ext("snapshot", "restore", FIXTURE_SNAP, "--data-dir", os.path.join(self.dir, "a", "b.etcd"), "--dry-run")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(b"dry run: snapshot verified (sha256 ", r.stderr)
+        self.assertEqual(tree(self.dir), before)
 
 
 class BadFlagsAndTargets(Base):
