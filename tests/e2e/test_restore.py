@@ -105,6 +105,16 @@ class RoundTrip(RestoreTestBase):
     def test_etcd35(self):
         self.round_trip(V35)
 
+    def test_etcd3516_from_the_35_snapshot(self):
+        if V35 == "3.5.16" or not find_etcd("3.5.16"):
+            self.skipTest("etcd 3.5.16 not installed, or already the 3.5 under test")
+        src = SOURCES[V35]
+        data = os.path.join(self.dir, "restored.etcd")
+        self.assertRestored(src["snapshot"], data)
+        e = self.cluster.start_etcd("3.5.16", name="default", data_dir=data)
+        self.assertSameData(e.endpoint, src)
+        self.assertEqual(member_list(e.endpoint), (DEFAULT_CLUSTER, [(DEFAULT_ID, "default", ("http://localhost:2380",))]))
+
     def test_separate_wal_dir(self):
         src = SOURCES["3.4"]
         data, wal = os.path.join(self.dir, "d.etcd"), os.path.join(self.dir, "wal")
