@@ -219,6 +219,14 @@ class BadFlagsAndTargets(Base):
         self.assertFails([FIXTURE_SNAP, "--data-dir", t, "--mark-compacted"], 128,
                          "Error: --mark-compacted required if --revision-bump > 0")
 
+    def test_bump_overflow_is_refused(self):
+        # etcdutl 3.5.30 writes a negative revision here; we refuse before writing (dry run too).
+        t = os.path.join(self.dir, "out.etcd")
+        for extra in ([], ["--dry-run"]):
+            self.assertFails([FIXTURE_SNAP, "--data-dir", t, "--bump-revision", "9223372036854775800", "--mark-compacted",
+                              *extra], 1, "Error: --bump-revision 9223372036854775800 overflows the snapshot's latest "
+                              "revision 11 (the sum must be at most 9223372036854775807)")
+
     def test_bad_urls_and_names(self):
         t = os.path.join(self.dir, "out.etcd")
         cases = [
