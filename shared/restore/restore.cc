@@ -125,9 +125,9 @@ Result<Plan> MakePlan(const Options& o) {
   plan.snapshot_revision = latest->main;
   // etcdutl 3.5.30 wraps around into a negative revision here; refuse before writing.
   if (o.bump_revision > static_cast<uint64_t>(INT64_MAX - plan.snapshot_revision))
-    return Fail(ErrorCode::kInvalidArgument, "--bump-revision " + std::to_string(o.bump_revision) +
-                                                 " overflows the snapshot's latest revision " +
-                                                 std::to_string(plan.snapshot_revision) + " (the sum must be at most 9223372036854775807)");
+    return Fail(ErrorCode::kInvalidArgument,
+                "--bump-revision " + std::to_string(o.bump_revision) + " overflows the snapshot's latest revision " +
+                    std::to_string(plan.snapshot_revision) + " (the sum must be at most 9223372036854775807)");
   plan.new_revision = plan.snapshot_revision + static_cast<int64_t>(o.bump_revision);
 
   std::string wal_file = wal::WalFileName(0, 0);

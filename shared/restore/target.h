@@ -28,9 +28,10 @@ bool WalLockedByRunningEtcd(const std::string& dir);
 // A directory beside `target` (missing parents are created, and removed again unless
 // committed) named ".<base>.etcdrestore-staging.<pid>" (0700), or inside
 // it as ".etcdrestore-staging.<pid>" when the target is an existing empty dir (a mount
-// point cannot be renamed over), that is removed on destruction unless committed. SIGINT/SIGTERM/SIGHUP remove it too (the
-// handler knows every path registered with it). A SIGKILL leaves it behind; the next
-// StagingDir::Create for the same target removes stale ones whose pid is gone.
+// point cannot be renamed over), that is removed on destruction unless committed.
+// SIGINT/SIGTERM/SIGHUP remove it too (the handler knows every path registered with it).
+// A SIGKILL leaves it behind; the next StagingDir::Create for the same target removes
+// stale ones whose pid is gone.
 class StagingDir {
  public:
   static Result<StagingDir> Create(const std::string& target);

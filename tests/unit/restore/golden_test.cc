@@ -232,7 +232,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenVsEtcdctl34,
                                                      "0000000000000001-0000000000000001.snap"},
                                            Fixture34{ThreeMember("a", "23811"), "a-3members", 496,
                                                      "0000000000000001-0000000000000003.snap"}),
-                         [](const auto& info) { return info.param.prefix == "a-3members" ? "ThreeMembersA" : "Default"; });
+                         [](const auto& info) {
+                           return info.param.prefix == "a-3members" ? "ThreeMembersA" : "Default";
+                         });
 
 // etcdctl 3.4.23's restored db (fixture): the same `key` bucket and consistent index. It
 // differs from ours as documented in RESTORE.md: 3.4 keeps the source member in `members`
