@@ -380,9 +380,10 @@ class KillsAndRawDb(Base):
             p.wait()
             seen += p.stderr.read().splitlines()
             p.stderr.close()
-            if step != "rename":  # that one may race with the process's last lines
-                self.assertFalse(any(b"restored snapshot in" in s for s in seen), "the run finished before the kill")
             complete = os.path.isdir(os.path.join(target, "member"))
+            if not any(b"moving the data dir into place" in line for line in seen):
+                # Whatever the disk's speed: before the last step started, no data dir.
+                self.assertFalse(complete, "a kill before the last step left a data dir (point %s)" % step)
             outcomes.append(("%s+%.3fs" % (step or "start", delay), complete))
             if complete:
                 self.assertCompleteDataDir(target, big)
@@ -408,7 +409,7 @@ class KillsAndRawDb(Base):
             self.assertEqual([n for n in os.listdir(self.dir) if "staging" in n], [])
             self.assertEqual([n for n in os.listdir(target) if "staging" in n], [])
         print("\nkill outcomes (point, complete) over a %.3fs restore: %s" % (full, outcomes), file=sys.stderr)
-        self.assertEqual([c for _, c in outcomes[:7]], [False] * 7, "a kill before the rename left a data dir")
+        self.assertIn(False, [c for _, c in outcomes], "every kill came after the end: nothing was tested")
         self.assertTrue(outcomes[-1][1], "the kill after the rename found no data dir")
 
     def test_signals_with_separate_wal_dir(self):
