@@ -147,6 +147,28 @@ void RemoveStaleStaging(const std::string& abs_target) {
   RemoveStaleIn(abs_target, std::string(kStagingInfix));
 }
 
+// A freshly made ext4/ext3 filesystem mounted as the data dir (a dedicated etcd disk)
+// holds an empty "lost+found" and nothing else: that counts as empty.
+static bool HoldsOnlyEmptyLostFound(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  int others = 0;
+  bool lost_found = false;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (n == "lost+found") {
+      lost_found = true;
+    } else {
+      ++others;
+    }
+  }
+  ::closedir(d);
+  if (!lost_found || others != 0) return false;
+  auto empty = IsEmptyDir(JoinPath(dir, "lost+found"));
+  return empty && *empty;
+}
+
 bool WalLockedByRunningEtcd(const std::string& dir) {
   for (const std::string& wd : {dir, JoinPath(dir, "member/wal")}) {
     DIR* d = ::opendir(wd.c_str());
@@ -188,7 +210,7 @@ Status CheckTarget(const std::string& what, const std::string& abs_path) {
                     "\" is in use by a running etcd (its WAL is locked); stop that etcd first "
                     "(move its static pod manifest out of the manifests dir) and restore into a new directory");
   ASSIGN_OR_RETURN(bool empty, IsEmptyDir(abs_path));
-  if (!empty)
+  if (!empty && !HoldsOnlyEmptyLostFound(abs_path))
     return Fail(ErrorCode::kAlreadyExists,
                 what + " \"" + abs_path +
                     "\" exists and is not empty; refusing to overwrite it. Restore into a new directory "

@@ -16,7 +16,8 @@
 
 namespace etcdrestore::restore {
 
-// Refuses a target dir that exists and is not empty (kAlreadyExists, message names the
+// Refuses a target dir that exists and is not empty (an empty "lost+found" alone, as on a
+// freshly made ext4 filesystem mounted there, counts as empty) (kAlreadyExists, message names the
 // absolute path and what to do), or that is in use by a running etcd (kFailedPrecondition).
 // `what` is "data-dir" or "wal-dir". A missing or empty dir is fine.
 Status CheckTarget(const std::string& what, const std::string& abs_path);

@@ -38,6 +38,21 @@ TEST_F(TargetTest, MissingAndEmptyTargetsAreAccepted) {
   EXPECT_TRUE(CheckTarget("data-dir", dir_ + "/empty"));
 }
 
+TEST_F(TargetTest, FreshFilesystemWithEmptyLostFoundCountsAsEmpty) {
+  fs::create_directories(dir_ + "/disk/lost+found");
+  EXPECT_TRUE(CheckTarget("data-dir", dir_ + "/disk"));
+  auto s = StagingDir::Create(dir_ + "/disk");
+  ASSERT_TRUE(s);
+  fs::create_directory(s->path() + "/member");
+  ASSERT_TRUE(s->Commit());
+  EXPECT_TRUE(fs::exists(dir_ + "/disk/member"));
+  EXPECT_TRUE(fs::exists(dir_ + "/disk/lost+found"));
+  // lost+found with something in it is a used filesystem.
+  fs::create_directories(dir_ + "/disk2/lost+found");
+  std::ofstream(dir_ + "/disk2/lost+found/#12");
+  EXPECT_FALSE(CheckTarget("data-dir", dir_ + "/disk2"));
+}
+
 TEST_F(TargetTest, NonEmptyTargetIsRefusedWithAbsolutePath) {
   fs::create_directories(dir_ + "/full/member");
   auto st = CheckTarget("data-dir", dir_ + "/full");
