@@ -1,0 +1,596 @@
+#include "shared/plan/plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <set>
+#include <string_view>
+
+#include "shared/base/file.h"
+
+namespace etcdrestore::plan {
+namespace {
+
+using topology::EtcdMember;
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// "2024-05-01T12:00:00Z" -> "20240501-120000".
+std::string PlanId(const std::string& now) {
+  std::string digits;
+  for (char c : now.substr(0, 19))
+    if (c >= '0' && c <= '9') digits += c;
+  if (digits.size() != 14) return "plan";
+  return digits.substr(0, 8) + "-" + digits.substr(8);
+}
+
+// Is `path` equal to `prefix` or below it?
+bool Under(std::string_view path, std::string_view prefix) {
+  if (prefix.empty()) return false;
+  if (prefix == "/") return true;
+  return path == prefix || (StartsWith(path, prefix) && path[prefix.size()] == '/');
+}
+
+// The hostPath mount that holds the container path `path` (longest mountPath wins).
+const topology::Mount* MountOf(const std::vector<topology::Mount>& mounts, std::string_view path) {
+  const topology::Mount* best = nullptr;
+  for (const auto& m : mounts) {
+    if (m.host_path.empty() || !Under(path, m.mount_path)) continue;
+    if (!best || m.mount_path.size() > best->mount_path.size()) best = &m;
+  }
+  return best;
+}
+
+// Initial-cluster names of a member's flag ("a=u1,b=u2" -> {a, b}).
+std::vector<std::string> InitialClusterNames(const std::string& flag) {
+  std::vector<std::string> names;
+  for (const auto& item : topology::SplitList(flag)) {
+    auto eq = item.find('=');
+    if (eq != std::string::npos) names.push_back(item.substr(0, eq));
+  }
+  return names;
+}
+
+std::string Quote(const std::string& s) {
+  // Shell quoting for commands shown to a person: plain words stay bare.
+  bool plain = !s.empty();
+  for (char c : s)
+    if (!(isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-=:,+@%").find(c) != std::string_view::npos))
+      plain = false;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string Command(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += Quote(a);
+  }
+  return out;
+}
+
+struct Parsed {
+  int y, mo, d, h, mi, s;
+};
+
+bool ParseTime(const std::string& t, Parsed* p) {
+  if (t.size() < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':') return false;
+  if (t.back() != 'Z') return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
+    if (t[i] < '0' || t[i] > '9') return false;
+  auto num = [&](int at, int n) { return std::stoi(t.substr(at, n)); };
+  *p = {num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)};
+  return p->mo >= 1 && p->mo <= 12 && p->d >= 1 && p->d <= 31 && p->h < 24 && p->mi < 60 && p->s < 61;
+}
+
+int64_t EpochSeconds(const Parsed& p) {
+  // Days from civil (Howard Hinnant's algorithm), so no time zone is involved.
+  int y = p.y - (p.mo <= 2);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = static_cast<unsigned>(y - era * 400);
+  unsigned doy = (153 * (p.mo + (p.mo > 2 ? -3 : 9)) + 2) / 5 + p.d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+  return days * 86400 + p.h * 3600 + p.mi * 60 + p.s;
+}
+
+// Line-wise edit helpers shared by ApplyEdits (and mirrored by the sed of render.cc).
+bool IsPathChar(char c) {
+  return isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-';
+}
+
+// `key: VALUE` line (YAML or JSON, optional list dash and quotes, optional trailing comma).
+bool KeyLineMatches(std::string_view line, std::string_view key, std::string_view value) {
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (line.substr(i, 2) == "- ") i += 2;
+  bool quoted_key = i < line.size() && line[i] == '"';
+  if (quoted_key) ++i;
+  if (line.substr(i, key.size()) != key) return false;
+  i += key.size();
+  if (quoted_key) {
+    if (i >= line.size() || line[i] != '"') return false;
+    ++i;
+  }
+  if (i >= line.size() || line[i] != ':') return false;
+  ++i;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  bool quoted = i < line.size() && (line[i] == '"' || line[i] == '\'');
+  char q = quoted ? line[i] : 0;
+  if (quoted) ++i;
+  if (line.substr(i, value.size()) != value) return false;
+  i += value.size();
+  if (quoted) {
+    if (i >= line.size() || line[i] != q) return false;
+    ++i;
+  }
+  if (i < line.size() && line[i] == ',') ++i;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+  return i == line.size();
+}
+
+// Replaces `--data-dir=FROM` / `--data-dir FROM` words; returns whether the line changed.
+bool EditDataDirWord(std::string& line, const std::string& from, const std::string& to) {
+  bool changed = false;
+  for (const char* form : {"--data-dir=", "--data-dir "}) {
+    const std::string word = std::string(form) + from;
+    size_t pos = 0;
+    while ((pos = line.find(word, pos)) != std::string::npos) {
+      size_t end = pos + word.size();
+      if (end < line.size() && IsPathChar(line[end])) {
+        pos = end;
+        continue;
+      }
+      line.replace(pos, word.size(), std::string(form) + to);
+      pos += std::string(form).size() + to.size();
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+}  // namespace
+
+std::string ToolName(RestoreTool t) { return t == RestoreTool::kEtcdutl ? "etcdutl" : "etcdctl-ext"; }
+
+std::string InputKindName(InputKind k) {
+  switch (k) {
+    case InputKind::kApi: return "api";
+    case InputKind::kSidecar: return "sidecar";
+    case InputKind::kManifests: return "manifests";
+  }
+  return "unknown";
+}
+
+Result<int64_t> SecondsBetween(const std::string& from, const std::string& to) {
+  Parsed a, b;
+  if (!ParseTime(from, &a)) return Fail(ErrorCode::kInvalidArgument, "bad RFC 3339 UTC time \"" + from + "\"");
+  if (!ParseTime(to, &b)) return Fail(ErrorCode::kInvalidArgument, "bad RFC 3339 UTC time \"" + to + "\"");
+  return EpochSeconds(b) - EpochSeconds(a);
+}
+
+uint64_t SizeBump(int64_t revision, int64_t age_seconds, std::string* reason) {
+  constexpr uint64_t kRound = 100000000;
+  if (age_seconds < 0 || revision < 0) {
+    *reason = "the snapshot's age is unknown, so the bump is the floor of 1000000000 (the etcd recovery "
+              "guide's value: a week of writes at 1500/s)";
+    return kMinBump;
+  }
+  const uint64_t writes = kAssumedWritesPerSecond * static_cast<uint64_t>(age_seconds);
+  uint64_t want = 2 * (static_cast<uint64_t>(revision) + writes);
+  want = (want + kRound - 1) / kRound * kRound;
+  const uint64_t bump = std::max(kMinBump, want);
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "the snapshot is at revision %lld and %lld s old; at up to %llu writes/s the lost revisions are at "
+                "most %llu, doubled and rounded up to %llu%s",
+                static_cast<long long>(revision), static_cast<long long>(age_seconds),
+                static_cast<unsigned long long>(kAssumedWritesPerSecond),
+                static_cast<unsigned long long>(static_cast<uint64_t>(revision) + writes),
+                static_cast<unsigned long long>(want),
+                bump == kMinBump && want < kMinBump ? ", below the floor of 1000000000, so 1000000000" : "");
+  *reason = buf;
+  return bump;
+}
+
+Result<std::string> ApplyEdits(const std::string& manifest, const std::vector<ManifestEdit>& edits) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos <= manifest.size()) {
+    size_t nl = manifest.find('\n', pos);
+    if (nl == std::string::npos) {
+      if (pos < manifest.size()) lines.push_back(manifest.substr(pos));
+      break;
+    }
+    lines.push_back(manifest.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  const bool final_newline = !manifest.empty() && manifest.back() == '\n';
+  for (const auto& e : edits) {
+    int changed = 0;
+    for (auto& line : lines) {
+      if (e.field == "--data-dir") {
+        if (EditDataDirWord(line, e.from, e.to)) ++changed;
+      } else {
+        const std::string key = e.field == "hostPath" ? "path" : "mountPath";
+        if (KeyLineMatches(line, key, e.from)) {
+          line.replace(line.rfind(e.from), e.from.size(), e.to);
+          ++changed;
+        }
+      }
+    }
+    if (changed != 1)
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "edit " + e.field + " " + e.from + " -> " + e.to + ": " + std::to_string(changed) +
+                      " lines match (want exactly 1)");
+  }
+  std::string out = Join(lines, "\n");
+  if (final_newline) out += "\n";
+  return out;
+}
+
+Input FromTopology(const topology::Topology& t, std::string source) {
+  Input in;
+  in.kind = InputKind::kApi;
+  in.source = std::move(source);
+  in.members = t.members;
+  in.apiservers = t.apiservers;
+  for (const auto& p : t.problems) in.notes.push_back(p.object + ": " + p.message);
+  return in;
+}
+
+Input FromSidecar(const topology::Sidecar& s, std::string source) {
+  Input in;
+  in.kind = InputKind::kSidecar;
+  in.source = std::move(source);
+  in.members = s.members;
+  in.apiservers = s.apiservers;
+  in.recorded_sha256 = s.snapshot.sha256;
+  in.recorded_revision = s.snapshot.revision;
+  in.recorded_created = s.created;
+  return in;
+}
+
+Input FromManifests(std::vector<topology::EtcdMember> members) {
+  Input in;
+  in.kind = InputKind::kManifests;
+  in.source = "static pod manifests";
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.pod.node < b.pod.node; });
+  in.members = std::move(members);
+  return in;
+}
+
+namespace {
+
+Status CheckInput(const Input& in, const Options& o) {
+  if (in.members.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: the input has no etcd members");
+  if (o.snapshot_path.empty() || o.snapshot_path[0] != '/')
+    return Fail(ErrorCode::kInvalidArgument, "plan: the snapshot path on the nodes must be absolute, got \"" +
+                                                 o.snapshot_path + "\"");
+  if (o.snapshot_sha256.size() != 64)
+    return Fail(ErrorCode::kInvalidArgument, "plan: snapshot sha256 must be 64 hex digits");
+  if (!in.recorded_sha256.empty() && in.recorded_sha256 != o.snapshot_sha256)
+    return Fail(ErrorCode::kFailedPrecondition,
+                "plan: snapshot \"" + o.snapshot_path + "\" has sha256 " + o.snapshot_sha256 + " but " + in.source +
+                    " records " + in.recorded_sha256 + ": it is not the snapshot the sidecar describes");
+  std::set<std::string> names, nodes;
+  for (const auto& m : in.members) {
+    if (m.name.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: a member has no --name");
+    if (!names.insert(m.name).second)
+      return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" appears twice in the input");
+    if (m.pod.node.empty())
+      return Fail(ErrorCode::kInvalidArgument,
+                  "plan: member \"" + m.name + "\" has no node in " + in.source +
+                      " (its pod was not found); give its manifest with --manifest NODE=FILE");
+    if (!nodes.insert(m.pod.node).second)
+      return Fail(ErrorCode::kInvalidArgument, "plan: node \"" + m.pod.node + "\" runs two members");
+    if (m.peer_urls.empty())
+      return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" has no --initial-advertise-peer-urls");
+  }
+  for (const auto& m : in.members) {
+    for (const auto& n : InitialClusterNames(m.initial_cluster)) {
+      if (!names.contains(n))
+        return Fail(ErrorCode::kInvalidArgument,
+                    "plan: member \"" + n + "\" is in the --initial-cluster of \"" + m.name + "\" but not in " +
+                        in.source + "; every member must be restored: add its node (e.g. --manifest NODE=FILE)");
+    }
+  }
+  if (!o.leader.empty() && !names.contains(o.leader))
+    return Fail(ErrorCode::kInvalidArgument, "plan: --leader \"" + o.leader + "\" is not a member");
+  return {};
+}
+
+Result<NodePlan> PlanNode(const EtcdMember& m, const Input& in, const Options& o, const std::string& id) {
+  NodePlan n;
+  n.node = m.pod.node;
+  n.member = m.name;
+  n.etcd_version = m.version;
+  n.peer_urls = m.peer_urls;
+  n.client_urls = m.client_urls;
+  n.container = m.pod.container.empty() ? "etcd" : m.pod.container;
+
+  std::string dir;
+  if (auto it = o.manifests_dirs.find(n.node); it != o.manifests_dirs.end()) {
+    dir = it->second;
+  } else if (auto all = o.manifests_dirs.find(""); all != o.manifests_dirs.end()) {
+    dir = all->second;
+  } else if (!m.pod.manifest_path.empty() && in.kind != InputKind::kManifests) {
+    dir = DirName(m.pod.manifest_path);
+  }
+  if (dir.empty() || dir[0] != '/')
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: node \"" + n.node + "\": the static pod manifests dir is not known" +
+                    (dir.empty() ? std::string() : " (got relative \"" + dir + "\")") +
+                    "; pass --manifests-dir DIR (the kubelet's staticPodPath)");
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  n.manifests_dir = dir;
+  n.manifest_file = m.pod.manifest_path.empty() || in.kind == InputKind::kManifests
+                        ? std::string("etcd.yaml")
+                        : BaseName(m.pod.manifest_path);
+  if (in.kind == InputKind::kManifests && !m.pod.manifest_path.empty()) n.manifest_file = BaseName(m.pod.manifest_path);
+  n.stash_dir = n.manifests_dir + ".etcdrestore-" + id;
+
+  if (m.data_dir.empty())
+    return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" has no --data-dir");
+  const topology::Mount* mount = MountOf(m.pod.mounts, m.data_dir);
+  if (!mount)
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: member \"" + m.name + "\" on node \"" + n.node + "\": no hostPath volume holds --data-dir " +
+                    m.data_dir + " (kubeadm mounts one named etcd-data); cannot tell where its data is on the node");
+  n.volume = mount->volume;
+  const std::string rel = m.data_dir.substr(std::min(m.data_dir.size(), mount->mount_path == "/" ? 0 : mount->mount_path.size()));
+  std::string vol_host = mount->host_path;
+  while (vol_host.size() > 1 && vol_host.back() == '/') vol_host.pop_back();
+  n.data_dir = vol_host + rel;
+  n.aside_dir = n.data_dir + ".before-restore-" + id;
+  if (o.in_place) {
+    n.restore_dir = n.data_dir;
+  } else {
+    const std::string new_vol = vol_host + "-restore-" + id;
+    n.restore_dir = new_vol + rel;
+    n.edits.push_back({"hostPath", mount->volume, vol_host, new_vol});
+    if (mount->mount_path == mount->host_path) {
+      // kubeadm writes the same path for the host and the container: keep it that way, so
+      // --data-dir names the real dir.
+      n.edits.push_back({"mountPath", mount->volume, mount->mount_path, new_vol});
+      n.edits.push_back({"--data-dir", "", m.data_dir, new_vol + rel});
+    }
+  }
+
+  // TLS for etcdctl checks: the apiserver's etcd client cert on this node when known, else
+  // the member's server cert (kubeadm issues it for server and client auth).
+  auto host = [&](const auto& obj, const std::string& p) -> std::string {
+    if (p.empty()) return "";
+    auto h = obj.HostPath(p);
+    return h ? *h : p;
+  };
+  bool https = false;
+  for (const auto& u : n.client_urls) https |= StartsWith(u, "https://");
+  if (https) {
+    n.ca_file = host(m, m.server.trusted_ca_file);
+    n.cert_file = host(m, m.server.cert_file);
+    n.key_file = host(m, m.server.key_file);
+    for (const auto& a : in.apiservers) {
+      if (a.pod.node == n.node && !a.etcd_certfile.empty() && !a.etcd_keyfile.empty()) {
+        if (!a.etcd_cafile.empty()) n.ca_file = host(a, a.etcd_cafile);
+        n.cert_file = host(a, a.etcd_certfile);
+        n.key_file = host(a, a.etcd_keyfile);
+      }
+    }
+  }
+  return n;
+}
+
+std::string CrictlQuery(const NodePlan& n) { return "crictl ps -q --name '^" + n.container + "$'"; }
+
+void AddSteps(const Plan& p, NodePlan& n) {
+  const std::string tool = p.tool == RestoreTool::kEtcdutl ? p.etcdutl_path : p.etcdctl_ext_path;
+  const std::string status_tool = tool;
+  std::vector<std::string> dry = {tool, "snapshot", "restore", p.snapshot_path};
+  const std::string manifest = n.manifests_dir + "/" + n.manifest_file;
+  const std::string stashed = n.stash_dir + "/" + n.manifest_file;
+
+  Step check{"check", "Verify the snapshot and rehearse the restore (nothing is stopped yet)",
+             "the same snapshot must be restored on every member; a damaged or different file is caught here, "
+             "before anything is stopped",
+             {"sha256sum " + Quote(p.snapshot_path) + "    # must print " + p.snapshot_sha256,
+              Command({status_tool, "snapshot", "status", p.snapshot_path, "-w", "table"})}};
+  if (p.tool == RestoreTool::kEtcdctlExt) {
+    std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path, "--dry-run"};
+    argv.insert(argv.end(), n.restore_args.begin(), n.restore_args.end());
+    check.commands.push_back(Command(argv));
+  } else {
+    std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path};
+    std::vector<std::string> args = n.restore_args;
+    // etcdutl has no --dry-run: restore into a scratch dir and remove it.
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == "--data-dir") args[i + 1] = n.restore_dir + ".dry-run";
+    argv.insert(argv.end(), args.begin(), args.end());
+    check.commands.push_back(Command(argv) + " && rm -rf " + Quote(n.restore_dir + ".dry-run"));
+  }
+  if (!n.edits.empty())
+    check.commands.push_back("grep -n -e " + Quote(n.edits.front().from) + " " + Quote(manifest) +
+                             "    # the lines the restore step will change (see below)");
+  n.steps.push_back(std::move(check));
+
+  n.steps.push_back(
+      {"stop", "Stop the static pods: move every manifest OUT of " + n.manifests_dir,
+       "the kubelet runs every file in its manifests dir, a backup copy too; moving them to a sibling dir "
+       "stops etcd and the control plane on this node",
+       {"mkdir -p " + Quote(n.stash_dir),
+        "mv " + Quote(n.manifests_dir) + "/* " + Quote(n.stash_dir) + "/",
+        "ls -A " + Quote(n.manifests_dir) + "    # must print nothing",
+        CrictlQuery(n) + "    # repeat until it prints nothing: the etcd container is gone"}});
+
+  Step restore{"restore", "Move the old data aside and restore the snapshot",
+               "the old data dir is kept (renamed, never deleted); the member is recreated with its own name and "
+               "peer URLs in a new cluster shared by all members",
+               {"mv " + Quote(n.data_dir) + " " + Quote(n.aside_dir)}};
+  {
+    std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path};
+    argv.insert(argv.end(), n.restore_args.begin(), n.restore_args.end());
+    restore.commands.push_back(Command(argv));
+  }
+  if (!n.edits.empty()) {
+    restore.commands.push_back("# edit " + stashed + ":");
+    for (const auto& e : n.edits) {
+      if (e.field == "--data-dir") {
+        restore.commands.push_back("#   in the etcd command: --data-dir=" + e.from + "  ->  --data-dir=" + e.to);
+      } else if (e.field == "hostPath") {
+        restore.commands.push_back("#   volume " + e.volume + ": hostPath path: " + e.from + "  ->  " + e.to);
+      } else {
+        restore.commands.push_back("#   volumeMount " + e.volume + ": mountPath: " + e.from + "  ->  " + e.to);
+      }
+    }
+  }
+  n.steps.push_back(std::move(restore));
+
+  n.steps.push_back({"start", "Start etcd: put the etcd manifest back and restart the kubelet",
+                     "only etcd comes back now; the kube-apiserver, controller-manager and scheduler wait until "
+                     "the whole etcd cluster is healthy",
+                     {"mv " + Quote(stashed) + " " + Quote(manifest), "systemctl restart kubelet",
+                      CrictlQuery(n) + "    # repeat until it prints a container id"}});
+}
+
+}  // namespace
+
+Result<Plan> MakePlan(const Input& in, const Options& o) {
+  RETURN_IF_ERROR(CheckInput(in, o));
+  Plan p;
+  p.id = PlanId(o.now);
+  p.created = o.now;
+  p.input = in.kind;
+  p.source = in.source;
+  p.tool = o.tool;
+  p.snapshot_path = o.snapshot_path;
+  p.snapshot_sha256 = o.snapshot_sha256;
+  p.snapshot_revision = in.recorded_revision;
+  p.snapshot_created = in.recorded_created;
+  p.in_place = o.in_place;
+  p.etcdctl_ext_path = o.etcdctl_ext_path;
+  p.etcdutl_path = o.etcdutl_path;
+  p.etcdctl_path = o.etcdctl_path;
+  p.notes = in.notes;
+  p.token = o.token.empty() ? "etcdrestore-" + p.id : o.token;
+  if (o.leader.empty() && in.members.size() > 1)
+    p.notes.push_back("the leader is not known: stop it last (IS LEADER in `etcdctl-ext endpoint status -w table`), "
+                      "or plan again with --leader NAME");
+
+  if (!o.bump) {
+    p.bump = 0;
+    p.bump_reason =
+        "--no-bump: the revision is not raised, so the kube-apiserver, controllers and every informer may keep "
+        "serving cached objects newer than the snapshot until they are all restarted";
+  } else if (o.bump_revision > 0) {
+    p.bump = o.bump_revision;
+    p.bump_reason = "given with --bump-revision";
+  } else {
+    int64_t age = -1;
+    if (!in.recorded_created.empty() && !o.now.empty()) {
+      auto s = SecondsBetween(in.recorded_created, o.now);
+      if (s && *s >= 0) age = *s;
+    }
+    p.bump = SizeBump(age < 0 ? -1 : in.recorded_revision, age, &p.bump_reason);
+  }
+
+  // Members in run order: by node name, the leader last.
+  std::vector<const EtcdMember*> order;
+  for (const auto& m : in.members) order.push_back(&m);
+  std::sort(order.begin(), order.end(), [&](const EtcdMember* a, const EtcdMember* b) {
+    bool la = a->name == o.leader, lb = b->name == o.leader;
+    if (la != lb) return lb;
+    return a->pod.node < b->pod.node;
+  });
+
+  // One --initial-cluster for all, sorted by member name.
+  std::vector<const EtcdMember*> by_name = order;
+  std::sort(by_name.begin(), by_name.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  std::vector<std::string> items;
+  std::set<std::string> peer_seen;
+  for (const auto* m : by_name) {
+    for (const auto& u : m->peer_urls) {
+      if (!peer_seen.insert(u).second)
+        return Fail(ErrorCode::kInvalidArgument, "plan: peer URL " + u + " is used by two members");
+      items.push_back(m->name + "=" + u);
+    }
+  }
+  p.initial_cluster = Join(items, ",");
+
+  for (const auto* m : order) {
+    ASSIGN_OR_RETURN(NodePlan n, PlanNode(*m, in, o, p.id));
+    n.order = static_cast<int>(p.nodes.size()) + 1;
+    n.leader = !o.leader.empty() && m->name == o.leader;
+    n.restore_args = {"--data-dir", n.restore_dir, "--name", n.member, "--initial-cluster", p.initial_cluster,
+                      "--initial-cluster-token", p.token, "--initial-advertise-peer-urls", Join(n.peer_urls, ",")};
+    if (p.bump > 0) {
+      n.restore_args.push_back("--bump-revision");
+      n.restore_args.push_back(std::to_string(p.bump));
+      n.restore_args.push_back("--mark-compacted");
+    }
+    if (p.tool == RestoreTool::kEtcdctlExt && StartsWith(n.etcd_version, "3.4")) {
+      n.restore_args.push_back("--etcd-version");
+      n.restore_args.push_back("3.4");
+    }
+    AddSteps(p, n);
+    p.nodes.push_back(std::move(n));
+  }
+
+  // Cluster-wide steps.
+  const std::string ctl = p.tool == RestoreTool::kEtcdutl ? p.etcdctl_path : p.etcdctl_ext_path;
+  std::vector<std::string> endpoints;
+  for (const auto& n : p.nodes)
+    for (const auto& u : n.client_urls) endpoints.push_back(u);
+  std::vector<std::string> tls;
+  if (!p.nodes.empty() && !p.nodes.front().cert_file.empty())
+    tls = {"--cacert", p.nodes.front().ca_file, "--cert", p.nodes.front().cert_file, "--key",
+           p.nodes.front().key_file};
+  auto ctl_cmd = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {ctl, "--endpoints", Join(endpoints, ",")};
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return Command(argv);
+  };
+  std::string expect = "members: ";
+  for (const auto& n : p.nodes) expect += (n.order > 1 ? ", " : "") + n.member + " " + Join(n.peer_urls, ",");
+  p.cluster_steps.push_back({"verify", "Check the etcd cluster",
+                             "every member must be healthy and the member list must be exactly the planned one "
+                             "(a member that came up alone would form its own one-member cluster)",
+                             {ctl_cmd({"endpoint", "health"}), ctl_cmd({"member", "list", "-w", "table"}),
+                              "# expected " + expect}});
+  std::vector<std::string> finish;
+  for (const auto& n : p.nodes) {
+    finish.push_back("# on " + n.node + ":");
+    finish.push_back("mv " + Quote(n.stash_dir) + "/* " + Quote(n.manifests_dir) + "/");
+    finish.push_back("systemctl restart kubelet");
+  }
+  p.cluster_steps.push_back(
+      {"finish", "Start the control plane and restart the kubelets",
+       "the kube-apiserver, controller-manager and scheduler start fresh against the restored data; restarting "
+       "every kubelet (workers too) drops connections and caches from before the restore",
+       finish});
+  p.cluster_steps.push_back(
+      {"after", "Look for stale objects",
+       "the cluster went back to the snapshot's time; what changed since then is gone or stale",
+       {"kubectl get nodes    # nodes added after the snapshot are missing; removed ones are back (delete them)",
+        "kubectl get --raw /api/v1/namespaces/default/endpoints/kubernetes    # only live apiservers should be listed",
+        "kubectl -n kube-system get leases    # leader leases of components that no longer exist",
+        "kubectl get pods -A -o wide | grep -v Running    # pods of deployments created or scaled after the "
+        "snapshot",
+        "kubectl -n kube-system rollout restart daemonset    # kube-proxy and CNI agents re-list after the restore",
+        "# operators and controllers outside kube-system keep informer caches: restart them too"}});
+  return p;
+}
+
+}  // namespace etcdrestore::plan

@@ -1,0 +1,487 @@
+// Tests for shared/plan: golden plans (runbook, scripts, JSON) for a single node, a
+// three-node stacked HA control plane and non-default dirs and ports, from each input kind
+// (API objects through topology::Assemble, a sidecar, manifests), plus the refusals, the
+// bump sizing and the manifest edits.
+//
+// The goldens in testdata/ are made by this code; after a deliberate change, regenerate
+// them with ETCDRESTORE_UPDATE_GOLDEN=1 and read the diff before committing.
+#include "shared/plan/plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/plan/render.h"
+#include "shared/topology/sidecar.h"
+#include "shared/topology/topology.h"
+
+namespace etcdrestore::plan {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kGoldenDir = std::string(ETCDRESTORE_SOURCE_DIR) + "/tests/unit/plan/testdata";
+const std::string kSha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const std::string kNow = "2024-05-01T12:00:00Z";
+
+struct Node {
+  std::string name;
+  std::string ip;
+  int client_port = 2379;
+  int peer_port = 2380;
+  std::string data_dir = "/var/lib/etcd";    // container path (--data-dir)
+  std::string mount_path = "/var/lib/etcd";  // etcd-data mountPath
+  std::string host_path = "/var/lib/etcd";   // etcd-data hostPath
+  std::string pki = "/etc/kubernetes/pki/etcd";
+  std::string image = "registry.k8s.io/etcd:3.5.9-0";
+  bool data_volume = true;
+};
+
+std::string InitialCluster(const std::vector<Node>& nodes) {
+  std::string out;
+  for (const auto& n : nodes)
+    out += (out.empty() ? "" : ",") + n.name + "=https://" + n.ip + ":" + std::to_string(n.peer_port);
+  return out;
+}
+
+// A static pod manifest in the layout kubeadm writes to <manifests>/etcd.yaml.
+std::string Manifest(const Node& n, const std::string& initial_cluster) {
+  const std::string cp = std::to_string(n.client_port), pp = std::to_string(n.peer_port);
+  std::string m = R"(apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubeadm.kubernetes.io/etcd.advertise-client-urls: https://)" + n.ip + ":" + cp + R"(
+  labels:
+    component: etcd
+    tier: control-plane
+  name: etcd
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - etcd
+    - --advertise-client-urls=https://)" + n.ip + ":" + cp + R"(
+    - --cert-file=)" + n.pki + R"(/server.crt
+    - --client-cert-auth=true
+    - --data-dir=)" + n.data_dir + R"(
+    - --initial-advertise-peer-urls=https://)" + n.ip + ":" + pp + R"(
+    - --initial-cluster=)" + initial_cluster + R"(
+    - --key-file=)" + n.pki + R"(/server.key
+    - --listen-client-urls=https://127.0.0.1:)" + cp + ",https://" + n.ip + ":" + cp + R"(
+    - --listen-peer-urls=https://)" + n.ip + ":" + pp + R"(
+    - --name=)" + n.name + R"(
+    - --peer-cert-file=)" + n.pki + R"(/peer.crt
+    - --peer-key-file=)" + n.pki + R"(/peer.key
+    - --peer-trusted-ca-file=)" + n.pki + R"(/ca.crt
+    - --trusted-ca-file=)" + n.pki + R"(/ca.crt
+    image: )" + n.image + R"(
+    name: etcd
+    volumeMounts:
+)";
+  if (n.data_volume) m += "    - mountPath: " + n.mount_path + "\n      name: etcd-data\n";
+  m += "    - mountPath: " + n.pki + "\n      name: etcd-certs\n";
+  m += "  hostNetwork: true\n  volumes:\n";
+  m += "  - hostPath:\n      path: " + n.pki + "\n      type: DirectoryOrCreate\n    name: etcd-certs\n";
+  if (n.data_volume)
+    m += "  - hostPath:\n      path: " + n.host_path + "\n      type: DirectoryOrCreate\n    name: etcd-data\n";
+  m += "status: {}\n";
+  return m;
+}
+
+// The mirror pod of a manifest on node n, as the API serves it.
+std::string MirrorPod(const Node& n, const std::string& initial_cluster) {
+  std::string m = Manifest(n, initial_cluster);
+  m.replace(m.find("  name: etcd\n  namespace"), 12, "  name: etcd-" + n.name + "\n");
+  m.replace(m.find("  annotations:\n"), 15,
+            "  annotations:\n    kubernetes.io/config.source: file\n    kubernetes.io/config.mirror: abc\n");
+  m.replace(m.find("  hostNetwork: true\n"), 20, "  hostNetwork: true\n  nodeName: " + n.name + "\n");
+  m.replace(m.find("status: {}\n"), 11,
+            "status:\n  phase: Running\n  conditions:\n  - type: Ready\n    status: \"True\"\n");
+  return m;
+}
+
+std::string ApiServerPod(const Node& n, const std::string& servers) {
+  return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"kube-apiserver-)" + n.name +
+         R"(","namespace":"kube-system","annotations":{"kubernetes.io/config.source":"file",
+"kubernetes.io/config.mirror":"x"}},"spec":{"nodeName":")" + n.name +
+         R"(","containers":[{"name":"kube-apiserver","image":"registry.k8s.io/kube-apiserver:v1.28.2",
+"command":["kube-apiserver","--advertise-address=)" + n.ip +
+         R"(","--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt",
+"--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+"--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key","--etcd-servers=)" +
+         servers + R"("],"volumeMounts":[{"name":"k8s-certs","mountPath":"/etc/kubernetes/pki","readOnly":true}]}],
+"volumes":[{"name":"k8s-certs","hostPath":{"path":"/etc/kubernetes/pki","type":"DirectoryOrCreate"}}]},
+"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})";
+}
+
+std::string JsonList(const std::vector<std::string>& items) {
+  std::string out = R"({"apiVersion":"v1","kind":"List","items":[)";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out + "]}";
+}
+
+std::vector<Node> ThreeNodes() {
+  return {{.name = "cp1", .ip = "10.0.0.11"}, {.name = "cp2", .ip = "10.0.0.12"}, {.name = "cp3", .ip = "10.0.0.13"}};
+}
+
+topology::EtcdMember FromManifest(const Node& n, const std::string& ic) {
+  auto m = topology::ParseEtcdPod(Manifest(n, ic));
+  EXPECT_TRUE(m.has_value()) << m.error().message();
+  m->pod.node = n.name;
+  m->pod.manifest_path = "/tmp/copied-from-" + n.name + "/etcd.yaml";  // the local copy
+  return *m;
+}
+
+Input ManifestInput(const std::vector<Node>& nodes) {
+  std::vector<topology::EtcdMember> members;
+  for (const auto& n : nodes) members.push_back(FromManifest(n, InitialCluster(nodes)));
+  return FromManifests(members);
+}
+
+Input ApiInput(const std::vector<Node>& nodes) {
+  topology::ClusterObjects o;
+  std::vector<std::string> apis;
+  std::string servers;
+  for (const auto& n : nodes) servers += (servers.empty() ? "" : ",") + ("https://" + n.ip + ":" + std::to_string(n.client_port));
+  // Mirror pods as YAML items of a JSON-ish list: yaml-cpp reads a YAML list too.
+  std::string list = "apiVersion: v1\nkind: PodList\nitems:\n";
+  for (const auto& n : nodes) {
+    std::string pod = MirrorPod(n, InitialCluster(nodes));
+    std::istringstream in(pod);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+      list += (first ? "- " : "  ") + line + "\n";
+      first = false;
+    }
+    apis.push_back(ApiServerPod(n, servers));
+  }
+  o.etcd_pods = list;
+  o.apiserver_pods = JsonList(apis);
+  std::string nl = R"({"apiVersion":"v1","kind":"NodeList","items":[)";
+  for (size_t i = 0; i < nodes.size(); ++i)
+    nl += (i ? "," : "") + std::string(R"({"metadata":{"name":")") + nodes[i].name +
+          R"("},"status":{"addresses":[{"type":"InternalIP","address":")" + nodes[i].ip + R"("}]}})";
+  o.nodes = nl + "]}";
+  o.kubernetes_version = "v1.28.2";
+  o.static_pod_path = "/etc/kubernetes/manifests";
+  auto t = topology::Assemble(o);
+  EXPECT_TRUE(t.has_value()) << t.error().message();
+  return FromTopology(*t, "api server 10.0.0.11:6443");
+}
+
+topology::Sidecar MakeSidecar(const std::vector<Node>& nodes, const std::string& manifests_dir) {
+  topology::Sidecar s;
+  s.tool = "kubectl-etcdrestore 0.1.0";
+  s.created = "2024-04-30T12:00:00Z";  // one day before kNow
+  s.cluster_id = 0x1234abcd;
+  s.snapshot.file = "snap.db";
+  s.snapshot.sha256 = kSha;
+  s.snapshot.revision = 123456;
+  uint64_t id = 0x1000;
+  for (const auto& n : nodes) {
+    auto m = FromManifest(n, InitialCluster(nodes));
+    m.id = ++id;
+    m.pod.manifest_path = manifests_dir + "/etcd.yaml";
+    s.members.push_back(m);
+  }
+  return s;
+}
+
+Input SidecarInput(const std::vector<Node>& nodes, const std::string& manifests_dir) {
+  // Round trip through the JSON writer and reader, as plan reads it from disk.
+  auto s = topology::SidecarFromJson(topology::SidecarToJson(MakeSidecar(nodes, manifests_dir)));
+  EXPECT_TRUE(s.has_value()) << s.error().message();
+  return FromSidecar(*s, "sidecar /backups/snap.db.json");
+}
+
+Options BaseOptions() {
+  Options o;
+  o.snapshot_path = "/backups/snap.db";
+  o.snapshot_sha256 = kSha;
+  o.now = kNow;
+  o.etcdctl_ext_path = "/opt/krew/etcdrestore/etcdctl-ext";
+  return o;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return "<missing " + path + ">";
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void CheckGolden(const std::string& name, const std::string& got) {
+  const std::string path = kGoldenDir + "/" + name;
+  if (std::getenv("ETCDRESTORE_UPDATE_GOLDEN") != nullptr) {
+    std::string dir = path.substr(0, path.rfind('/'));
+    ASSERT_EQ(0, std::system(("mkdir -p '" + dir + "'").c_str()));
+    std::ofstream(path, std::ios::binary) << got;
+    return;
+  }
+  EXPECT_EQ(ReadFile(path), got) << "golden " << path
+                                 << " differs; if the change is intended, rerun with ETCDRESTORE_UPDATE_GOLDEN=1";
+}
+
+// Checks every rendering of a plan against testdata/<name>/, and the scripts' syntax.
+void CheckAllGoldens(const std::string& name, const Plan& p) {
+  CheckGolden(name + "/runbook.txt", RenderRunbook(p));
+  CheckGolden(name + "/plan.json", RenderJson(p));
+  for (const auto& f : RenderScripts(p)) {
+    CheckGolden(name + "/" + f.name, f.content);
+    if (f.executable) {
+      const std::string tmp = ::testing::TempDir() + "/plan-syntax.sh";
+      std::ofstream(tmp) << f.content;
+      EXPECT_EQ(0, std::system(("sh -n '" + tmp + "'").c_str())) << name << "/" << f.name << " has a syntax error";
+    }
+  }
+}
+
+TEST(PlanGoldenTest, SingleNodeFromManifest) {
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  auto p = MakePlan(ManifestInput({{.name = "cp1", .ip = "10.0.0.11"}}), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(p->initial_cluster, "cp1=https://10.0.0.11:2380");
+  EXPECT_EQ(p->bump, kMinBump);
+  CheckAllGoldens("single_manifest", *p);
+}
+
+TEST(PlanGoldenTest, ThreeNodeHaFromApi) {
+  Options o = BaseOptions();
+  o.leader = "cp1";
+  auto p = MakePlan(ApiInput(ThreeNodes()), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  ASSERT_EQ(p->nodes.size(), 3u);
+  // The leader goes last.
+  EXPECT_EQ(p->nodes[0].node, "cp2");
+  EXPECT_EQ(p->nodes[1].node, "cp3");
+  EXPECT_EQ(p->nodes[2].node, "cp1");
+  EXPECT_TRUE(p->nodes[2].leader);
+  // The apiserver's etcd client cert is used for the checks.
+  EXPECT_EQ(p->nodes[0].cert_file, "/etc/kubernetes/pki/apiserver-etcd-client.crt");
+  EXPECT_EQ(p->nodes[0].manifests_dir, "/etc/kubernetes/manifests");
+  CheckAllGoldens("ha3_api", *p);
+}
+
+TEST(PlanGoldenTest, ThreeNodeHaFromSidecar) {
+  auto p = MakePlan(SidecarInput(ThreeNodes(), "/etc/kubernetes/manifests"), BaseOptions());
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  // One day at 1500 writes/s plus the revision, doubled: 2*(123456+129600000) -> 2.6e8, so the floor.
+  EXPECT_EQ(p->bump, kMinBump);
+  EXPECT_EQ(p->snapshot_revision, 123456);
+  for (const auto& n : p->nodes) {
+    EXPECT_EQ(n.restore_args[5], p->initial_cluster);
+    EXPECT_EQ(n.restore_args[7], "etcdrestore-20240501-120000");
+  }
+  CheckAllGoldens("ha3_sidecar", *p);
+}
+
+std::vector<Node> CustomNodes() {
+  std::vector<Node> nodes;
+  int i = 0;
+  for (const char* name : {"master-a", "master-b", "master-c"}) {
+    Node n{.name = name, .ip = "192.168.7." + std::to_string(21 + i++)};
+    n.client_port = 12379;
+    n.peer_port = 12380;
+    n.data_dir = "/var/lib/etcd/data";  // a subdir of the mount
+    n.mount_path = "/var/lib/etcd";
+    n.host_path = "/mnt/ssd/etcd";
+    n.pki = "/srv/pki/etcd";
+    n.image = "quay.io/coreos/etcd:v3.4.23";
+    nodes.push_back(n);
+  }
+  return nodes;
+}
+
+TEST(PlanGoldenTest, CustomDirsAndPortsFromManifestsWithEtcdutl) {
+  Options o = BaseOptions();
+  o.tool = RestoreTool::kEtcdutl;
+  o.manifests_dirs[""] = "/opt/k8s/static-pods";
+  o.manifests_dirs["master-c"] = "/etc/kubelet.d";
+  auto p = MakePlan(ManifestInput(CustomNodes()), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  const NodePlan& a = p->nodes[0];
+  EXPECT_EQ(a.data_dir, "/mnt/ssd/etcd/data");
+  EXPECT_EQ(a.restore_dir, "/mnt/ssd/etcd-restore-20240501-120000/data");
+  ASSERT_EQ(a.edits.size(), 1u);  // mountPath differs from hostPath: only the hostPath moves
+  EXPECT_EQ(a.edits[0].field, "hostPath");
+  EXPECT_EQ(p->nodes[2].manifests_dir, "/etc/kubelet.d");
+  EXPECT_EQ(a.ca_file, "/srv/pki/etcd/ca.crt");
+  CheckAllGoldens("custom_manifest_etcdutl", *p);
+}
+
+TEST(PlanGoldenTest, CustomInPlaceNoBumpFromSidecar) {
+  Options o = BaseOptions();
+  o.in_place = true;
+  o.bump = false;
+  auto p = MakePlan(SidecarInput(CustomNodes(), "/opt/k8s/static-pods"), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(p->bump, 0u);
+  for (const auto& n : p->nodes) {
+    EXPECT_EQ(n.restore_dir, n.data_dir);
+    EXPECT_TRUE(n.edits.empty());
+    for (const auto& a : n.restore_args) EXPECT_NE(a, "--bump-revision");
+    // etcd 3.4 members get a WAL written the way etcd 3.4 writes it.
+    EXPECT_EQ(n.restore_args.back(), "3.4");
+  }
+  EXPECT_THAT(RenderRunbook(*p), HasSubstr("--no-bump"));
+  CheckAllGoldens("custom_sidecar_inplace", *p);
+}
+
+TEST(PlanGoldenTest, DefaultDirsFromEachInputAgree) {
+  // The same cluster read three ways gives the same per-node restore commands.
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  auto api = MakePlan(ApiInput(ThreeNodes()), o);
+  auto side = MakePlan(SidecarInput(ThreeNodes(), "/etc/kubernetes/manifests"), o);
+  auto man = MakePlan(ManifestInput(ThreeNodes()), o);
+  ASSERT_TRUE(api && side && man);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(api->nodes[i].restore_args, man->nodes[i].restore_args);
+    EXPECT_EQ(api->nodes[i].edits.size(), 3u);
+    EXPECT_EQ(side->nodes[i].data_dir, man->nodes[i].data_dir);
+  }
+}
+
+TEST(PlanRefusalTest, SnapshotHashDiffersFromSidecar) {
+  Options o = BaseOptions();
+  o.snapshot_sha256 = std::string(64, 'a');
+  auto p = MakePlan(SidecarInput(ThreeNodes(), "/etc/kubernetes/manifests"), o);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(p.error().message(), HasSubstr("has sha256 aaaa"));
+  EXPECT_THAT(p.error().message(), HasSubstr("records " + kSha));
+}
+
+TEST(PlanRefusalTest, NodeMissingFromInput) {
+  auto nodes = ThreeNodes();
+  std::vector<topology::EtcdMember> members = {FromManifest(nodes[0], InitialCluster(nodes)),
+                                               FromManifest(nodes[1], InitialCluster(nodes))};
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  auto p = MakePlan(FromManifests(members), o);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().message(),
+            "plan: member \"cp3\" is in the --initial-cluster of \"cp1\" but not in static pod manifests; every member "
+            "must be restored: add its node (e.g. --manifest NODE=FILE)");
+}
+
+TEST(PlanRefusalTest, SidecarMemberWithoutNode) {
+  auto s = MakeSidecar(ThreeNodes(), "/etc/kubernetes/manifests");
+  s.members[2].pod.node.clear();
+  auto p = MakePlan(FromSidecar(s, "sidecar x.json"), BaseOptions());
+  ASSERT_FALSE(p.has_value());
+  EXPECT_THAT(p.error().message(), HasSubstr("member \"cp3\" has no node in sidecar x.json"));
+}
+
+TEST(PlanRefusalTest, ManifestWithoutDataVolume) {
+  Node n{.name = "cp1", .ip = "10.0.0.11"};
+  n.data_volume = false;
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  auto p = MakePlan(FromManifests({FromManifest(n, "cp1=https://10.0.0.11:2380")}), o);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(p.error().message(), HasSubstr("no hostPath volume holds --data-dir /var/lib/etcd"));
+}
+
+TEST(PlanRefusalTest, ManifestsDirUnknownForCopiedManifests) {
+  auto p = MakePlan(ManifestInput({{.name = "cp1", .ip = "10.0.0.11"}}), BaseOptions());
+  ASSERT_FALSE(p.has_value());
+  EXPECT_THAT(p.error().message(), HasSubstr("pass --manifests-dir DIR"));
+}
+
+TEST(PlanRefusalTest, RelativeSnapshotPathAndUnknownLeader) {
+  Options o = BaseOptions();
+  o.snapshot_path = "snap.db";
+  EXPECT_FALSE(MakePlan(SidecarInput(ThreeNodes(), "/m"), o).has_value());
+  o = BaseOptions();
+  o.leader = "cp9";
+  auto p = MakePlan(SidecarInput(ThreeNodes(), "/m"), o);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_THAT(p.error().message(), HasSubstr("--leader \"cp9\" is not a member"));
+}
+
+TEST(BumpTest, SizedFromRevisionAndAge) {
+  std::string why;
+  EXPECT_EQ(SizeBump(-1, -1, &why), kMinBump);
+  EXPECT_THAT(why, HasSubstr("age is unknown"));
+  EXPECT_EQ(SizeBump(5000, 60, &why), kMinBump);
+  EXPECT_THAT(why, HasSubstr("below the floor"));
+  // 30 days: 1500 * 2592000 = 3888000000; + 7e6 revision; doubled = 7790000000.
+  EXPECT_EQ(SizeBump(7000000, 30 * 86400, &why), 7800000000u);
+  EXPECT_THAT(why, HasSubstr("revision 7000000 and 2592000 s old"));
+}
+
+TEST(BumpTest, SidecarAgeDrivesThePlan) {
+  Options o = BaseOptions();
+  o.now = "2024-06-01T12:00:00Z";  // 32 days after the sidecar
+  auto p = MakePlan(SidecarInput(ThreeNodes(), "/m"), o);
+  ASSERT_TRUE(p.has_value());
+  // 2 * (123456 + 1500 * 32 * 86400) = 8294646912 -> 8300000000.
+  EXPECT_EQ(p->bump, 8300000000u);
+  o.bump_revision = 42;
+  EXPECT_EQ(MakePlan(SidecarInput(ThreeNodes(), "/m"), o)->bump, 42u);
+}
+
+TEST(TimeTest, SecondsBetween) {
+  EXPECT_EQ(*SecondsBetween("2024-02-28T23:59:59Z", "2024-03-01T00:00:00Z"), 86401);
+  EXPECT_EQ(*SecondsBetween("2024-05-01T12:00:00.123Z", "2024-05-01T12:00:01Z"), 1);
+  EXPECT_FALSE(SecondsBetween("yesterday", kNow).has_value());
+}
+
+TEST(ManifestEditTest, KubeadmManifestIsRepointed) {
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  Node n{.name = "cp1", .ip = "10.0.0.11"};
+  const std::string text = Manifest(n, "cp1=https://10.0.0.11:2380");
+  auto p = MakePlan(FromManifests({FromManifest(n, "cp1=https://10.0.0.11:2380")}), o);
+  ASSERT_TRUE(p.has_value());
+  auto edited = ApplyEdits(text, p->nodes[0].edits);
+  ASSERT_TRUE(edited.has_value()) << edited.error().message();
+  auto m = topology::ParseEtcdPod(*edited);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->data_dir, "/var/lib/etcd-restore-20240501-120000");
+  EXPECT_EQ(m->data_host_path, "/var/lib/etcd-restore-20240501-120000");
+  // Only those three lines changed; the certs volume is untouched.
+  EXPECT_THAT(*edited, HasSubstr("path: /etc/kubernetes/pki/etcd\n"));
+  EXPECT_THAT(*edited, Not(HasSubstr("/var/lib/etcd\n")));
+}
+
+TEST(ManifestEditTest, RefusesWhenALineIsMissingOrRepeated) {
+  std::vector<ManifestEdit> edits = {{"hostPath", "etcd-data", "/var/lib/etcd", "/x"}};
+  auto r = ApplyEdits("spec:\n  volumes:\n  - hostPath:\n      path: /data\n", edits);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), "edit hostPath /var/lib/etcd -> /x: 0 lines match (want exactly 1)");
+  r = ApplyEdits("path: /var/lib/etcd\npath: \"/var/lib/etcd\"\n", edits);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message(), HasSubstr("2 lines match"));
+  // JSON form and a longer path that merely starts with the old one.
+  auto j = ApplyEdits("{\n  \"path\": \"/var/lib/etcd\",\n  \"path\": \"/var/lib/etcd2\"\n}\n", edits);
+  ASSERT_TRUE(j.has_value()) << j.error().message();
+  EXPECT_EQ(*j, "{\n  \"path\": \"/x\",\n  \"path\": \"/var/lib/etcd2\"\n}\n");
+  auto d = ApplyEdits("- --data-dir=/var/lib/etcd\n- --data-dir=/var/lib/etcd-old\n",
+                      {{"--data-dir", "", "/var/lib/etcd", "/new"}});
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(*d, "- --data-dir=/new\n- --data-dir=/var/lib/etcd-old\n");
+}
+
+TEST(RenderTest, Quoting) {
+  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
+  EXPECT_EQ(SedPattern("/var/lib/etcd.d[1]"), "/var/lib/etcd\\.d\\[1\\]");
+  EXPECT_EQ(SedReplacement("/a&b|c"), "/a\\&b\\|c");
+}
+
+}  // namespace
+}  // namespace etcdrestore::plan
