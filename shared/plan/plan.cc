@@ -336,10 +336,13 @@ Result<NodePlan> PlanNode(const EtcdMember& m, const Input& in, const Options& o
                     "; pass --manifests-dir DIR (the kubelet's staticPodPath)");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   n.manifests_dir = dir;
-  n.manifest_file = m.pod.manifest_path.empty() || in.kind == InputKind::kManifests
-                        ? std::string("etcd.yaml")
-                        : BaseName(m.pod.manifest_path);
-  if (in.kind == InputKind::kManifests && !m.pod.manifest_path.empty()) n.manifest_file = BaseName(m.pod.manifest_path);
+  n.manifest_file = !o.manifest_file.empty()         ? o.manifest_file
+                    : !m.pod.manifest_path.empty() ? BaseName(m.pod.manifest_path)
+                                                   : std::string();
+  if (n.manifest_file.empty() || n.manifest_file.find('/') != std::string::npos)
+    return Fail(ErrorCode::kInvalidArgument, "plan: node \"" + n.node +
+                                                 "\": the etcd manifest's file name is not known; pass "
+                                                 "--etcd-manifest-name NAME");
   n.stash_dir = n.manifests_dir + ".etcdrestore-" + id;
 
   if (m.data_dir.empty())

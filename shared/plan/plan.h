@@ -79,6 +79,9 @@ struct Options {
   // Static pod dir per node name; the key "" applies to every node. Overrides the dir of
   // the member's pod.manifest_path.
   std::map<std::string, std::string> manifests_dirs;
+  // File name of the etcd manifest in that dir; empty: the base name of pod.manifest_path
+  // (for copied manifests, the copy's name: keep it, or set this).
+  std::string manifest_file;
   std::string etcdctl_ext_path = "etcdctl-ext";  // default of ETCDCTL_EXT in the scripts
   std::string etcdutl_path = "etcdutl";          // default of ETCDUTL
   std::string etcdctl_path = "etcdctl";          // default of ETCDCTL (etcdutl tool only)

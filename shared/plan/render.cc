@@ -443,6 +443,7 @@ std::vector<File> RenderScripts(const Plan& p) {
             ", `CRICTL`, `KUBELET_RESTART_CMD`, `WAIT_SECONDS` (see the head of each script).\n\n";
   readme += "The runbook below has the same steps as commands for a person.\n\n```\n" + RenderRunbook(p) + "```\n";
   files.push_back({"README.md", readme, false});
+  files.push_back({"plan.json", RenderJson(p), false});
   for (const auto& n : p.nodes) files.push_back({ScriptName(n.node), Script(p, n), true});
   return files;
 }

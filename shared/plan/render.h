@@ -34,8 +34,8 @@ struct File {
   std::string content;
   bool executable = false;
 };
-// README.md first, then "etcdrestore-<node>.sh" per node in run order (the node name with
-// characters outside [A-Za-z0-9._-] replaced by '_').
+// README.md, plan.json (RenderJson), then "etcdrestore-<node>.sh" per node in run order
+// (the node name with characters outside [A-Za-z0-9._-] replaced by '_').
 std::vector<File> RenderScripts(const Plan& p);
 
 std::string RenderJson(const Plan& p);

@@ -137,7 +137,7 @@ topology::EtcdMember FromManifest(const Node& n, const std::string& ic) {
   auto m = topology::ParseEtcdPod(Manifest(n, ic));
   EXPECT_TRUE(m.has_value()) << m.error().message();
   m->pod.node = n.name;
-  m->pod.manifest_path = "/tmp/copied-from-" + n.name + "/etcd.yaml";  // the local copy
+  m->pod.manifest_path = "/tmp/copied-from-" + n.name + "/etcd.yaml";  // the local copy keeps the name
   return *m;
 }
 

@@ -1,0 +1,233 @@
+// kubectl etcdrestore plan: node-specific restore steps for every etcd member, from the
+// live API, a sidecar (`--from PATH.json`, written by save) or manifests copied from the
+// nodes (`--manifest NODE=FILE`), for one snapshot (`--snapshot PATH`). Planning and
+// rendering are shared/plan; this file reads the inputs, hashes the snapshot and writes.
+#include <CLI/CLI.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include "kubectl-etcdrestore/command.h"
+#include "shared/base/file.h"
+#include "shared/base/sha256.h"
+#include "shared/kube/discover.h"
+#include "shared/plan/plan.h"
+#include "shared/plan/render.h"
+#include "shared/topology/sidecar.h"
+#include "shared/topology/topology.h"
+
+namespace etcdrestore::kubectl_plugin {
+namespace {
+
+struct PlanFlags {
+  std::string from;
+  std::vector<std::string> manifests;
+  std::vector<std::string> manifests_dirs;
+  std::string manifest_name;
+  std::string snapshot;
+  std::string node_snapshot;
+  std::string output = "runbook";
+  std::string out_dir;
+  std::string restore_tool = "etcdctl-ext";
+  bool no_bump = false;
+  uint64_t bump_revision = 0;
+  bool in_place = false;
+  std::string leader;
+  std::string token;
+  std::string etcdctl_ext;
+  std::string etcdutl = "etcdutl";
+  std::string etcdctl = "etcdctl";
+};
+
+Result<std::string> FileSha256(const std::string& path) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
+  Sha256 h;
+  std::vector<char> buf(1 << 20);
+  uint64_t off = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, ReadSomeAt(fd.get(), path, buf.data(), buf.size(), off));
+    if (n == 0) break;
+    h.Update(buf.data(), n);
+    off += n;
+  }
+  return HexDigest(h.Final());
+}
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// etcdctl-ext beside this binary (krew installs both into one dir), else the bare name.
+std::string DefaultEtcdctlExt() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "etcdctl-ext";
+  buf[n] = '\0';
+  return JoinPath(DirName(buf), "etcdctl-ext");
+}
+
+Result<std::pair<std::string, std::string>> SplitPair(const std::string& flag, const std::string& value) {
+  auto eq = value.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+    return Fail(ErrorCode::kInvalidArgument, flag + " wants NODE=PATH, got \"" + value + "\"");
+  return std::make_pair(value.substr(0, eq), value.substr(eq + 1));
+}
+
+Result<std::string> ReadText(const std::string& path) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
+  ASSIGN_OR_RETURN(uint64_t size, FileSize(fd.get(), path));
+  std::string text(size, '\0');
+  RETURN_IF_ERROR(ReadAt(fd.get(), path, text.data(), size, 0));
+  return text;
+}
+
+Status WriteFile(const std::string& path, const std::string& content, mode_t mode) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  RETURN_IF_ERROR(WriteAll(fd.get(), path, content.data(), content.size()));
+  if (fchmod(fd.get(), mode) != 0) return Fail(ErrnoError("chmod \"" + path + "\"", errno));
+  return fd.Close(path);
+}
+
+RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
+  if (f.output != "runbook" && f.output != "script" && f.output != "json")
+    return Fail(ErrorCode::kInvalidArgument, "plan: -o must be runbook, script or json, got \"" + f.output + "\"");
+  if (f.output == "script" && f.out_dir.empty())
+    return Fail(ErrorCode::kInvalidArgument, "plan: -o script needs --out-dir DIR");
+  if (!f.from.empty() && !f.manifests.empty())
+    return Fail(ErrorCode::kInvalidArgument, "plan: give either --from or --manifest, not both");
+  if (f.no_bump && f.bump_revision > 0)
+    return Fail(ErrorCode::kInvalidArgument, "plan: --no-bump and --bump-revision contradict each other");
+
+  plan::Options o;
+  if (f.restore_tool == "etcdctl-ext") {
+    o.tool = plan::RestoreTool::kEtcdctlExt;
+  } else if (f.restore_tool == "etcdutl") {
+    o.tool = plan::RestoreTool::kEtcdutl;
+  } else {
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: --restore-tool must be etcdctl-ext or etcdutl, got \"" + f.restore_tool + "\"");
+  }
+  std::string snapshot = f.snapshot;
+  if (snapshot.empty() && f.from.size() > 5 && f.from.ends_with(".json")) snapshot = f.from.substr(0, f.from.size() - 5);
+  if (snapshot.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: --snapshot PATH is required");
+  ASSIGN_OR_RETURN(o.snapshot_sha256, FileSha256(snapshot));
+  o.snapshot_path = AbsolutePath(f.node_snapshot.empty() ? snapshot : f.node_snapshot);
+  o.now = NowUtc();
+  o.bump = !f.no_bump;
+  o.bump_revision = f.bump_revision;
+  o.in_place = f.in_place;
+  o.leader = f.leader;
+  o.manifest_file = f.manifest_name;
+  o.token = f.token;
+  o.etcdctl_ext_path = f.etcdctl_ext.empty() ? DefaultEtcdctlExt() : f.etcdctl_ext;
+  o.etcdutl_path = f.etcdutl;
+  o.etcdctl_path = f.etcdctl;
+  for (const auto& d : f.manifests_dirs) {
+    if (d.find('=') == std::string::npos) {
+      o.manifests_dirs[""] = d;
+    } else {
+      ASSIGN_OR_RETURN(auto kv, SplitPair("--manifests-dir", d));
+      o.manifests_dirs[kv.first] = kv.second;
+    }
+  }
+
+  plan::Input input;
+  std::vector<std::pair<std::string, std::string>> manifest_texts;  // node, text
+  if (!f.from.empty()) {
+    ASSIGN_OR_RETURN(topology::Sidecar s, topology::ReadSidecar(f.from));
+    input = plan::FromSidecar(s, "sidecar " + AbsolutePath(f.from));
+  } else if (!f.manifests.empty()) {
+    std::vector<topology::EtcdMember> members;
+    for (const auto& spec : f.manifests) {
+      ASSIGN_OR_RETURN(auto kv, SplitPair("--manifest", spec));
+      ASSIGN_OR_RETURN(std::string text, ReadText(kv.second));
+      auto m = topology::ParseEtcdPod(text);
+      if (!m) return Fail(std::move(m).error().Wrap("plan: --manifest " + spec));
+      m->pod.node = kv.first;
+      m->pod.manifest_path = kv.second;
+      members.push_back(std::move(*m));
+      manifest_texts.emplace_back(kv.first, std::move(text));
+    }
+    input = plan::FromManifests(std::move(members));
+  } else {
+    ASSIGN_OR_RETURN(std::unique_ptr<kube::Client> client, global.NewClient());
+    auto t = kube::Discover(*client);
+    if (!t) return Fail(std::move(t).error().Wrap("plan: reading the control plane from the API (when it is down, "
+                                                  "use --from SNAPSHOT.json or --manifest NODE=FILE)"));
+    input = plan::FromTopology(*t, "api server " + client->ServerAddress());
+  }
+
+  ASSIGN_OR_RETURN(plan::Plan p, plan::MakePlan(input, o));
+  // A copied manifest must take the planned edits now, not at 3 a.m. on the node.
+  for (const auto& [node, text] : manifest_texts) {
+    for (const auto& n : p.nodes) {
+      if (n.node != node) continue;
+      auto edited = plan::ApplyEdits(text, n.edits);
+      if (!edited) return Fail(std::move(edited).error().Wrap("plan: --manifest " + node + ": re-pointing the data dir"));
+    }
+  }
+
+  if (f.output == "runbook") {
+    std::fputs(plan::RenderRunbook(p).c_str(), stdout);
+  } else if (f.output == "json") {
+    std::fputs(plan::RenderJson(p).c_str(), stdout);
+  } else {
+    auto files = plan::RenderScripts(p);
+    for (const auto& file : files) {
+      const std::string path = JoinPath(f.out_dir, file.name);
+      if (PathExists(path))
+        return Fail(ErrorCode::kAlreadyExists, "plan: \"" + path + "\" exists; not overwriting (use a new --out-dir)");
+    }
+    RETURN_IF_ERROR(MakeDirs(f.out_dir, 0755));
+    for (const auto& file : files)
+      RETURN_IF_ERROR(WriteFile(JoinPath(f.out_dir, file.name), file.content, file.executable ? 0755 : 0644));
+    std::printf("plan %s: wrote %zu scripts, README.md and plan.json to %s; run the phases in the order README.md "
+                "gives\n",
+                p.id.c_str(), p.nodes.size(), AbsolutePath(f.out_dir).c_str());
+  }
+  return 0;
+}
+
+Runner Setup(CLI::App& sub, const GlobalFlags& global) {
+  auto f = std::make_shared<PlanFlags>();
+  sub.add_option("--from", f->from, "Plan from the sidecar PATH.json written by save (works with the API down)");
+  sub.add_option("--manifest", f->manifests,
+                 "NODE=FILE: an etcd static pod manifest copied from NODE (repeat for every member)");
+  sub.add_option("--manifests-dir", f->manifests_dirs,
+                 "DIR or NODE=DIR: the kubelet's static pod dir on the nodes (needed with --manifest)");
+  sub.add_option("--etcd-manifest-name", f->manifest_name,
+                 "File name of the etcd manifest on the nodes (default: that of the --manifest copy, or the API's)");
+  sub.add_option("--snapshot", f->snapshot, "The snapshot file to restore (default: --from without .json)");
+  sub.add_option("--node-snapshot-path", f->node_snapshot,
+                 "Where the snapshot will be on the nodes (default: the --snapshot path)");
+  sub.add_option("-o,--output", f->output, "runbook (default), script (with --out-dir) or json");
+  sub.add_option("--out-dir", f->out_dir, "Directory for -o script: one script per node and README.md");
+  sub.add_option("--restore-tool", f->restore_tool, "etcdctl-ext (default) or etcdutl (stock etcdutl 3.5+)");
+  sub.add_flag("--no-bump", f->no_bump, "Do not raise the revision (not advised: caches may keep stale objects)");
+  sub.add_option("--bump-revision", f->bump_revision, "Raise the revision by exactly N (default: sized by the plan)");
+  sub.add_flag("--in-place", f->in_place, "Restore at the original data dir path (the old data is still moved aside)");
+  sub.add_option("--leader", f->leader, "The current leader member: stopped and restored last");
+  sub.add_option("--initial-cluster-token", f->token, "The new cluster token (default: etcdrestore-<plan id>)");
+  sub.add_option("--etcdctl-ext", f->etcdctl_ext, "etcdctl-ext path on the nodes (default: beside this plugin)");
+  sub.add_option("--etcdutl", f->etcdutl, "etcdutl path on the nodes (with --restore-tool etcdutl)");
+  sub.add_option("--etcdctl", f->etcdctl, "etcdctl path on the nodes (checks, with --restore-tool etcdutl)");
+  return [f, &global]() -> RunResult { return RunPlan(*f, global); };
+}
+
+const bool kRegistered = RegisterCommand(
+    {"plan", "Write node-specific restore steps (runbook, scripts or JSON) for a snapshot", Setup});
+
+}  // namespace
+}  // namespace etcdrestore::kubectl_plugin
