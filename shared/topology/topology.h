@@ -221,7 +221,7 @@ struct ClusterObjects {
 //   cert on an apiserver; kubeadm-config missing.
 Result<Topology> Assemble(const ClusterObjects& objects);
 
-// JSON forms (camelCase keys, stable order of fields as declared here). FromJson accepts
+// JSON forms (camelCase keys; every field is always present). FromJson accepts
 // what ToJson writes and ignores unknown keys.
 nlohmann::json ToJson(const EtcdMember& m);
 nlohmann::json ToJson(const ApiServer& a);

@@ -1,0 +1,29 @@
+// kubectl-etcdrestore/output.h
+//
+// Output helpers shared by the commands: kubectl-style tables (upper-case headers, columns
+// separated by 3 spaces, like kubectl's tabwriter), and JSON/YAML of a JSON value
+// (`-o json` is nlohmann's 4-space dump as kubectl indents; `-o yaml` is the same tree
+// through yaml-cpp; keys sorted, as nlohmann::json keeps them).
+#ifndef ETCDRESTORE_KUBECTL_ETCDRESTORE_OUTPUT_H_
+#define ETCDRESTORE_KUBECTL_ETCDRESTORE_OUTPUT_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "shared/base/error.h"
+
+namespace etcdrestore::kubectl_plugin {
+
+std::string Table(const std::vector<std::vector<std::string>>& rows);
+
+// "json" or "yaml"; kInvalidArgument for anything else (kubectl's wording).
+Result<std::string> Render(const nlohmann::json& value, const std::string& format);
+
+// Human size: "2.1 MB" (decimal units, as etcdctl -w table prints).
+std::string HumanBytes(uint64_t n);
+
+}  // namespace etcdrestore::kubectl_plugin
+
+#endif  // ETCDRESTORE_KUBECTL_ETCDRESTORE_OUTPUT_H_

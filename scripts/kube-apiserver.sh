@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# A real kube-apiserver for the kubectl-etcdrestore e2e tests.
+#
+# Debian ships no kube-apiserver binary, but its `kubernetes` source package is the full
+# upstream tree (v1.20.2 in bookworm) with a complete vendor/: we build cmd/kube-apiserver
+# from it offline with Debian's Go, once per machine, into a cache outside the checkout
+# keyed by the Debian version:
+#   ${ETCDRESTORE_CACHE:-~/.cache/etcdrestore}/kube-apiserver/<debian version>/kube-apiserver
+#
+# Usage: scripts/kube-apiserver.sh COMMAND
+#   path     print the cached binary's path; build it first if it is missing (~4 min on 2 cores,
+#            build log on stderr)
+#   version  print the cache key (the Debian source version)
+#
+# Building needs root the first time (apt-get build-dep, deb-src entry); later calls only read
+# the cache. Concurrent callers wait on a lock instead of building twice.
+#
+# Facts this relies on (see docs/kube-apiserver.md of the reference notes): Kubernetes 1.20
+# builds in GOPATH mode only through `make WHAT=cmd/kube-apiserver` (module mode fails with
+# "updates to go.mod needed"; a plain `go build` lacks the generated OpenAPI file).
+set -euo pipefail
+
+CACHE=${ETCDRESTORE_CACHE:-$HOME/.cache/etcdrestore}/kube-apiserver
+
+log() { printf 'kube-apiserver.sh: %s\n' "$*" >&2; }
+
+debian_version() {
+  # The binary package built from the same source carries the same version; this works
+  # without a deb-src entry, so a cached binary is found without touching apt's lists.
+  local v
+  v=$(apt-cache policy kubernetes-client 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    log "cannot tell the Debian kubernetes version (apt-cache policy kubernetes-client); run apt-get update"
+    return 1
+  fi
+  printf '%s\n' "$v"
+}
+
+ensure_deb_src() {
+  if grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ || grep -qs '^deb-src' /etc/apt/sources.list; then
+    return 0
+  fi
+  [ "$(id -u)" = 0 ] || { log "no deb-src entry in apt sources and not root: cannot fetch the source"; return 1; }
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+      > /etc/apt/sources.list.d/etcdrestore-src.sources
+  else
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/etcdrestore-src.list
+  fi
+  apt-get update -qq
+}
+
+BUILD_WORK=
+cleanup() { [ -z "$BUILD_WORK" ] || rm -rf "$BUILD_WORK"; }
+trap cleanup EXIT
+
+build() { # build DEST_DIR VERSION
+  local dest=$1 version=$2 work
+  ensure_deb_src
+  if ! command -v go >/dev/null || ! command -v make >/dev/null; then
+    [ "$(id -u)" = 0 ] || { log "go/make missing and not root: cannot install the build dependencies"; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq kubernetes >/dev/null
+  fi
+  work=$(mktemp -d "${TMPDIR:-/tmp}/kube-apiserver-build.XXXXXX")
+  BUILD_WORK=$work
+  log "building kube-apiserver from Debian source $version in $work (about 4 minutes)"
+  ( cd "$work" && apt-get source -qq "kubernetes=$version" >/dev/null 2>&1 ) ||
+    ( cd "$work" && apt-get source -qq kubernetes >/dev/null )
+  local tree
+  tree=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-*' | head -n 1)
+  [ -d "$tree/cmd/kube-apiserver" ] || { log "no cmd/kube-apiserver in $tree"; return 1; }
+  # hack/lib/init.sh sets GO111MODULE=off; everything comes from the tree's vendor/.
+  ( cd "$tree" && env -u GOFLAGS GOPROXY=off GOFLAGS= CGO_ENABLED=0 HOME="$work" GOCACHE="$work/gocache" \
+      make WHAT=cmd/kube-apiserver >&2 )
+  mkdir -p "$dest"
+  install -m 0755 "$tree/_output/bin/kube-apiserver" "$dest/kube-apiserver.tmp"
+  mv -f "$dest/kube-apiserver.tmp" "$dest/kube-apiserver"
+  "$dest/kube-apiserver" --version >&2
+}
+
+ensure_binary() {
+  local version dest
+  version=$(debian_version)
+  dest=$CACHE/$version
+  if [ ! -x "$dest/kube-apiserver" ]; then
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.lock"
+    flock 9
+    [ -x "$dest/kube-apiserver" ] || build "$dest" "$version"
+    exec 9>&-
+  fi
+  printf '%s\n' "$dest/kube-apiserver"
+}
+
+case ${1:-} in
+  path) ensure_binary ;;
+  version) debian_version ;;
+  *) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+esac
