@@ -311,10 +311,16 @@ class KubeApiServer:
         self.apply({"apiVersion": "v1", "kind": "ConfigMap",
                     "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
                     "data": {"ClusterConfiguration": cfg}})
+        # kubeadm 1.20 names it after the minor version; it holds the kubelet's staticPodPath.
+        self.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "kubelet-config-1.20", "namespace": "kube-system"},
+                    "data": {"kubelet": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                                        "staticPodPath: /etc/kubernetes/manifests\n"}})
 
     def reset_control_plane(self):
         """Removes every control-plane pod, node and the kubeadm-config (between scenarios)."""
         self.kubectl("-n", "kube-system", "delete", "pods", "-l", "component in (etcd,kube-apiserver)",
                      "--force", "--grace-period=0", "--wait=false", check=False)
         self.kubectl("delete", "nodes", "--all", "--wait=false", check=False)
-        self.kubectl("-n", "kube-system", "delete", "configmap", "kubeadm-config", "--ignore-not-found", check=False)
+        self.kubectl("-n", "kube-system", "delete", "configmap", "kubeadm-config", "kubelet-config-1.20",
+                     "--ignore-not-found", check=False)

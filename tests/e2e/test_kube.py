@@ -22,6 +22,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ETCDCTL_EXT, find_etcd, free_port, run  # noqa: E402
 from kube_harness import KUBECTL, KubeApiServer  # noqa: E402
+from kubelet_standin import KubeletStandIn  # noqa: E402
 
 PLUGIN = os.environ.get("KUBECTL_ETCDRESTORE", "")
 API = None
@@ -46,6 +47,16 @@ def plugin(*args, kubeconfig=None, env=None, timeout=120):
     e = {"KUBECONFIG": kubeconfig or API.kubeconfig, "HOME": API.dir}
     e.update(env or {})
     return run([PLUGIN, *args], env=e, timeout=timeout)
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
 
 
 def etcdctl_json(etcd, *args):
@@ -97,6 +108,7 @@ class SingleNode(unittest.TestCase):
         self.assertEqual(m["pod"]["nodeAddress"], "127.0.0.1")
         self.assertEqual(m["pod"]["phase"], "Running")
         self.assertTrue(m["pod"]["mirror"])
+        self.assertEqual(m["pod"]["manifestPath"], "/etc/kubernetes/manifests/etcd.yaml")  # kubelet-config-1.20
         self.assertEqual(m["version"], "3.4.13")
         self.assertEqual(m["clientURLs"], [API.etcd.client_url])
         self.assertEqual(m["peerURLs"], [API.etcd.peer_url])
@@ -136,7 +148,7 @@ class SingleNode(unittest.TestCase):
         self.assertIn("client cert: etcd client cert of pod kube-apiserver-cp1", text)
         self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
         self.assertFalse(os.path.exists(out + ".part"))
-        side = json.load(open(out + ".json"))
+        side = load_json(out + ".json")
         status = etcdctl_json(API.etcd, "endpoint", "status")[0]["Status"]
         self.assertEqual(side["clusterID"], "%x" % status["header"]["cluster_id"])
         self.assertEqual(side["source"]["memberID"], "%x" % status["header"]["member_id"])
@@ -151,9 +163,9 @@ class SingleNode(unittest.TestCase):
         self.assertEqual(side["snapshot"]["totalKeys"], st["totalKey"])
         self.assertEqual(side["snapshot"]["size"], os.path.getsize(out))
         import hashlib
-        self.assertEqual(side["snapshot"]["sha256"], hashlib.sha256(open(out, "rb").read()).hexdigest())
+        self.assertEqual(side["snapshot"]["sha256"], hashlib.sha256(read(out, "rb")).hexdigest())
         # No secrets in the sidecar: no PEM key material, no token.
-        raw = open(out + ".json").read()
+        raw = read(out + ".json")
         self.assertNotIn("PRIVATE KEY", raw)
         self.assertNotIn(API.STATIC_TOKEN, raw)
         # Refuses to overwrite.
@@ -168,7 +180,83 @@ class SingleNode(unittest.TestCase):
         out = os.path.join(API.dir, "single-json.db")
         r = plugin("save", out, "-o", "json")
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(json.loads(r.stdout), json.load(open(out + ".json")))
+        self.assertEqual(json.loads(r.stdout), load_json(out + ".json"))
+
+
+class ViaExec(unittest.TestCase):
+    """save --via exec through the real kube-apiserver's pods/exec proxy. No kubelet can run
+    here: the node's kubelet endpoint is kubelet_standin.KubeletStandIn, which speaks the
+    kubelet's WebSocket exec protocol and runs the real etcdctl as the etcd container would
+    (container paths mapped through the pod's hostPath volumes)."""
+
+    @classmethod
+    def setUpClass(cls):
+        API.reset_control_plane()
+
+        def get_pod(ns, name):
+            return json.loads(API.kubectl("-n", ns, "get", "pod", name, "-o", "json").stdout)
+
+        cls.kubelet = KubeletStandIn(API.pki.path("kubelet.crt"), API.pki.path("kubelet.key"),
+                                     API.pki.path("ca.crt"), get_pod)
+        API.add_node("cp1", kubelet_port=cls.kubelet.port)
+        API.add_etcd_pod("cp1", API.etcd, certs_host_dir=API.pki.path("etcd"))
+        API.add_apiserver_pod("cp1", [API.etcd.client_url], pki_host_dir=API.pki.dir)
+        API.add_kubeadm_config()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kubelet.close()
+
+    def setUp(self):
+        self.kubelet.requests.clear()
+        self.kubelet.prefer_v5 = False
+
+    def test_save_via_exec_v4(self):
+        out = os.path.join(API.dir, "exec.db")
+        r = plugin("save", out, "--via", "exec")
+        self.assertEqual(r.rc, 0, r)
+        side = load_json(out + ".json")
+        self.assertEqual(side["source"]["method"], "exec")
+        self.assertEqual(side["source"]["pod"], "kube-system/etcd-cp1")
+        node_path = side["source"]["nodePath"]
+        self.assertTrue(node_path.startswith(API.etcd.data_dir + "/etcdrestore-snapshot-"), node_path)
+        self.assertIn("on node:   cp1 at " + node_path, r.stdout.decode())
+        self.assertTrue(os.path.exists(node_path))
+        self.assertEqual(read(node_path, "rb"), read(out, "rb"))
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+        st = json.loads(run(["/usr/bin/etcdctl", "snapshot", "status", out, "-w", "json"]).stdout)
+        self.assertEqual(side["snapshot"]["hash"], st["hash"])
+        self.assertEqual(side["snapshot"]["revision"], st["revision"])
+        status = etcdctl_json(API.etcd, "endpoint", "status")[0]["Status"]
+        self.assertEqual(side["clusterID"], "%x" % status["header"]["cluster_id"])
+        # What went over the wire: our offer, the 1.20 kubelet's choice, etcdctl with the
+        # pod's own (container) cert paths.
+        paths = [p for p, _, _, _ in self.kubelet.requests]
+        self.assertEqual(paths, ["/exec/kube-system/etcd-cp1/etcd"] * 4)  # status, save, status, member list
+        for _, offered, chosen, _ in self.kubelet.requests:
+            self.assertEqual(offered, ["v5.channel.k8s.io", "v4.channel.k8s.io"])
+            self.assertEqual(chosen, "v4.channel.k8s.io")
+        save_argv = self.kubelet.requests[1][3]
+        self.assertIn("--cacert=" + API.pki.path("etcd/ca.crt"), save_argv)  # /etc/kubernetes/pki/etcd/ca.crt mapped
+        self.assertEqual(save_argv[-3:-1], ["snapshot", "save"])
+        os.remove(node_path)
+        restore_and_check(self, out, "execr", "http://127.0.0.1:%d" % free_port(),
+                          ["/registry/pods/kube-system/etcd-cp1"])
+
+    def test_save_via_exec_v5(self):
+        self.kubelet.prefer_v5 = True
+        out = os.path.join(API.dir, "exec-v5.db")
+        r = plugin("save", out, "--via", "exec", "-o", "json")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual({c for _, _, c, _ in self.kubelet.requests}, {"v5.channel.k8s.io"})
+        os.remove(json.loads(r.stdout)["source"]["nodePath"])
+
+    def test_failing_etcdctl_reports_exit_code_and_stderr(self):
+        r = plugin("save", os.path.join(API.dir, "exec-bad.db"), "--via", "exec", "--node-dir", "/no/such/dir")
+        self.assertEqual(r.rc, 1)
+        self.assertRegex(r.stderr.decode(), r"^error: etcdctl snapshot save /no/such/dir/etcdrestore-snapshot-\S+\.db "
+                                            r"in pod etcd-cp1 exited with 5: Error: could not open .*: no such file or directory\)$")
+        self.assertFalse(os.path.exists(os.path.join(API.dir, "exec-bad.db")))
 
 
 class StackedHa(unittest.TestCase):
@@ -227,7 +315,7 @@ class StackedHa(unittest.TestCase):
         out = os.path.join(API.dir, "ha-cp3.db")
         r = plugin("save", out, "--member", "cp3")
         self.assertEqual(r.rc, 0, r)
-        side = json.load(open(out + ".json"))
+        side = load_json(out + ".json")
         self.assertEqual(side["source"]["member"], "cp3")
         self.assertEqual(side["source"]["etcdVersion"], "3.5.16")
         listed = etcdctl_json(self.members["cp1"], "member", "list")
@@ -251,7 +339,7 @@ class StackedHa(unittest.TestCase):
             out = os.path.join(API.dir, "ha-down.db")
             r = plugin("save", out, "--connect-timeout", "2")
             self.assertEqual(r.rc, 0, r)
-            self.assertIn(json.load(open(out + ".json"))["source"]["member"], ("cp1", "cp3"))
+            self.assertIn(load_json(out + ".json")["source"]["member"], ("cp1", "cp3"))
             down = plugin("save", out + "2", "--member", "cp2", "--connect-timeout", "1")
             self.assertEqual(down.rc, 1)
             self.assertIn(b'error: member "cp2" is not healthy', down.stderr)
@@ -293,7 +381,7 @@ class ExternalEtcd(unittest.TestCase):
         out = os.path.join(API.dir, "external.db")
         s = plugin("save", out)
         self.assertEqual(s.rc, 0, s)
-        side = json.load(open(out + ".json"))
+        side = load_json(out + ".json")
         self.assertTrue(side["externalEtcd"])
         self.assertEqual(side["source"]["member"], "ext1")
         self.assertEqual([m["name"] for m in side["members"]], ["ext1"])
