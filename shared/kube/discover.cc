@@ -72,6 +72,10 @@ Result<topology::Topology> Discover(Client& client) {
 
   auto t = topology::Assemble(objs);
   if (!t) return Fail(std::move(t).error().Wrap("discover"));
+  // A specific read error (e.g. 403) replaces Assemble's generic "not found or not readable".
+  for (const auto& e : extra) {
+    std::erase_if(t->problems, [&](const topology::Problem& p) { return p.object == e.object; });
+  }
   t->problems.insert(t->problems.begin(), extra.begin(), extra.end());
   return t;
 }

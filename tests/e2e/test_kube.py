@@ -251,6 +251,27 @@ class ViaExec(unittest.TestCase):
         self.assertEqual({c for _, _, c, _ in self.kubelet.requests}, {"v5.channel.k8s.io"})
         os.remove(json.loads(r.stdout)["source"]["nodePath"])
 
+    def test_partial_rbac(self):
+        # A user who may read pods in kube-system but nothing else: discovery still works and
+        # says what it could not read; exec is refused naming the verb and resource.
+        API.kubectl("-n", "kube-system", "create", "role", "pod-reader", "--verb=get,list", "--resource=pods",
+                    check=False)
+        API.kubectl("-n", "kube-system", "create", "rolebinding", "nobody-pod-reader", "--role=pod-reader",
+                    "--user=nobody", check=False)
+        kc = API.write_kubeconfig("nobody-pods.conf", user={
+            "client-certificate": API.pki.path("nobody.crt"), "client-key": API.pki.path("nobody.key")})
+        r = plugin("discover", "-o", "json", kubeconfig=kc)
+        self.assertEqual(r.rc, 0, r)
+        problems = {p["object"]: p["message"] for p in json.loads(r.stdout)["problems"]}
+        self.assertEqual(problems["nodes"], 'list nodes: forbidden: User "nobody" cannot list resource "nodes" in API '
+                                            'group "" at the cluster scope (check: kubectl auth can-i list nodes)')
+        self.assertIn('get configmaps kubeadm-config in namespace kube-system: forbidden: User "nobody" cannot get '
+                      'resource "configmaps"', problems["configmap kube-system/kubeadm-config"])
+        e = plugin("save", os.path.join(API.dir, "rbac.db"), "--via", "exec", kubeconfig=kc)
+        self.assertEqual(e.rc, 1)
+        self.assertIn('create pods/exec etcd-cp1 in namespace kube-system: forbidden: User "nobody" cannot get '
+                      'resource "pods/exec" in API group "" in the namespace "kube-system"', e.stderr.decode())
+
     def test_failing_etcdctl_reports_exit_code_and_stderr(self):
         r = plugin("save", os.path.join(API.dir, "exec-bad.db"), "--via", "exec", "--node-dir", "/no/such/dir")
         self.assertEqual(r.rc, 1)
