@@ -9,7 +9,8 @@
 #   --update-manifest  write the archive's sha256 into krew/etcdrestore.yaml (at release time)
 #   --check-manifest   fail (exit 1) unless krew/etcdrestore.yaml has the archive's sha256
 #   JOBS=N             ninja parallelism (default 2)
-#   SOURCE_DATE_EPOCH  mtime of the archive members (default: the time of the HEAD commit)
+#   SOURCE_DATE_EPOCH  mtime of the archive members (default: time of the last commit that
+#                      changed something besides krew/etcdrestore.yaml)
 #
 # Outputs, in BUILD_DIR/dist/: the archive, etcdrestore.yaml (the committed manifest with this
 # archive's sha256) and the archive's sha256 on stdout as `<sha256>  <path>`.
@@ -20,7 +21,7 @@ set -euo pipefail
 mode=""
 case "${1:-}" in
   --update-manifest|--check-manifest) mode=$1; shift ;;
-  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build-release}
@@ -57,7 +58,10 @@ done
 install -m 0644 "$src/LICENSE" "$stage/LICENSE"
 install -m 0644 "$src/packaging/README.release.md" "$stage/README.md"
 
-epoch=${SOURCE_DATE_EPOCH:-$(git -C "$src" log -1 --format=%ct 2>/dev/null || echo 0)}
+# The manifest's own commit (the sha256 update) must not change the archive: take the time of
+# the last commit that touched anything else.
+epoch=${SOURCE_DATE_EPOCH:-$(git -C "$src" log -1 --format=%ct -- . ':(exclude)krew/etcdrestore.yaml' 2>/dev/null || true)}
+epoch=${epoch:-0}
 archive=$dist/$archive_name
 members=$(cd "$stage" && LC_ALL=C ls)  # byte order: LICENSE README.md etcdctl-ext kubectl-etcdrestore
 (cd "$stage" && tar --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
