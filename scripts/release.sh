@@ -21,7 +21,7 @@ set -euo pipefail
 mode=""
 case "${1:-}" in
   --update-manifest|--check-manifest) mode=$1; shift ;;
-  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build-release}
