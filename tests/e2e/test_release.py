@@ -55,7 +55,6 @@ class YamlError(ValueError):
 
 def parse_yaml(text):
     lines = text.split("\n")
-    pos = [0]
 
     def significant(i):
         while i is not None and i < len(lines):
