@@ -15,6 +15,7 @@
 # Stops every process it started (by pid, on exit, error or Ctrl-C). The work dir is removed
 # after a successful run unless DEMO_DIR was given; after a failure it is kept and named.
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # it imports tests/e2e helpers: no __pycache__ in the checkout
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SCENARIO=${1:-all}
 case "$SCENARIO" in single|ha|all) ;; *) echo "usage: $0 [single|ha|all]" >&2; exit 2 ;; esac
