@@ -48,6 +48,11 @@ struct Command {
   std::function<Runner(CLI::App& sub, const GlobalFlags& global)> setup;
 };
 
+// Where etcdctl-ext is: the file beside this plugin's own binary (krew installs both into
+// ~/.krew/store/etcdrestore/<version>/ and links only the plugin into ~/.krew/bin). `plan`
+// writes this path into its steps and `--help` names it.
+std::string InstalledEtcdctlExt();
+
 bool RegisterCommand(Command command);
 const std::vector<Command>& Commands();
 

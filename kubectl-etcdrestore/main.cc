@@ -3,11 +3,14 @@
 // kubectl does: "error: <message>", exit code 1.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 #include <optional>
 
 #include "kubectl-etcdrestore/command.h"
+#include "shared/base/file.h"
 
 namespace etcdrestore::kubectl_plugin {
 namespace {
@@ -26,6 +29,14 @@ bool RegisterCommand(Command command) {
 
 const std::vector<Command>& Commands() { return Registry(); }
 
+std::string InstalledEtcdctlExt() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "etcdctl-ext";
+  buf[n] = '\0';
+  return JoinPath(DirName(buf), "etcdctl-ext");
+}
+
 Result<std::unique_ptr<kube::Client>> GlobalFlags::NewClient() const {
   ASSIGN_OR_RETURN(kube::RestConfig config, kube::LoadRestConfig(overrides, kube::Environment::Current()));
   return std::make_unique<kube::Client>(std::move(config));
@@ -37,6 +48,8 @@ int Main(int argc, char** argv) {
   CLI::App app{"Back up and restore the etcd of a kubeadm control plane.", "kubectl etcdrestore"};
   app.fallthrough();
   app.require_subcommand(1);
+  app.footer("etcdctl-ext (the drop-in etcdctl whose safe `snapshot restore` plan's steps run) is installed at\n  " +
+             InstalledEtcdctlExt() + "\nkrew puts only kubectl-etcdrestore on PATH; copy etcdctl-ext to the control-plane nodes with the plan.");
   GlobalFlags global;
   kube::Overrides& o = global.overrides;
   std::string kubeconfig, context, cluster, user, ns, server, token, ca, cert, key, tls_name, timeout;

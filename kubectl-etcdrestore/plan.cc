@@ -70,14 +70,6 @@ std::string NowUtc() {
 }
 
 // etcdctl-ext beside this binary (krew installs both into one dir), else the bare name.
-std::string DefaultEtcdctlExt() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "etcdctl-ext";
-  buf[n] = '\0';
-  return JoinPath(DirName(buf), "etcdctl-ext");
-}
-
 Result<std::pair<std::string, std::string>> SplitPair(const std::string& flag, const std::string& value) {
   auto eq = value.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
@@ -131,7 +123,7 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   o.leader = f.leader;
   o.manifest_file = f.manifest_name;
   o.token = f.token;
-  o.etcdctl_ext_path = f.etcdctl_ext.empty() ? DefaultEtcdctlExt() : f.etcdctl_ext;
+  o.etcdctl_ext_path = f.etcdctl_ext.empty() ? InstalledEtcdctlExt() : f.etcdctl_ext;
   o.etcdutl_path = f.etcdutl;
   o.etcdctl_path = f.etcdctl;
   for (const auto& d : f.manifests_dirs) {
