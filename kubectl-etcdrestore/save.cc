@@ -36,6 +36,13 @@
 namespace etcdrestore::kubectl_plugin {
 namespace {
 
+// etcdctl snapshot status's hash column: %08x.
+std::string HexHash(uint32_t h) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", h);
+  return buf;
+}
+
 using nlohmann::json;
 
 struct SaveFlags {
@@ -532,7 +539,7 @@ RunResult Run(const SaveFlags& flags, const GlobalFlags& global) {
   out += summary;
   out += "  cluster:   " + topology::HexId(sc.cluster_id) + ", " + std::to_string(sc.members.size()) + " member(s)\n";
   out += "  revision:  " + std::to_string(sc.snapshot.revision) + ", keys: " + std::to_string(sc.snapshot.total_keys) +
-         ", hash: " + std::to_string(sc.snapshot.hash) + "\n";
+         ", hash: " + HexHash(sc.snapshot.hash) + " (as etcdctl snapshot status prints it)\n";
   if (copied) {
     out += "  size:      " + HumanBytes(sc.snapshot.size) + " (" + std::to_string(sc.snapshot.size) + " bytes)\n";
     out += "  sha256:    " + sc.snapshot.sha256 + "\n";
