@@ -10,9 +10,6 @@
 #include <system_error>
 
 namespace etcdrestore {
-namespace {
-std::string Q(const std::string& p) { return "\"" + p + "\""; }
-}  // namespace
 
 UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
@@ -37,7 +34,7 @@ Status UniqueFd::Close(std::string_view path) {
 
 Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
-  if (fd < 0) return Fail(ErrnoError("open " + Q(path), errno));
+  if (fd < 0) return Fail(ErrnoError("open " + Quote(path), errno));
   return UniqueFd(fd);
 }
 
@@ -46,7 +43,7 @@ Result<size_t> ReadSomeAt(int fd, const std::string& path, void* buf, size_t n, 
     ssize_t r = ::pread(fd, buf, n, static_cast<off_t>(offset));
     if (r >= 0) return static_cast<size_t>(r);
     if (errno == EINTR) continue;
-    return Fail(ErrnoError("read " + Q(path), errno));
+    return Fail(ErrnoError("read " + Quote(path), errno));
   }
 }
 
@@ -59,7 +56,7 @@ Status ReadAt(int fd, const std::string& path, void* buf, size_t n, uint64_t off
       struct stat st{};
       uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
       return Fail(ErrorCode::kCorruption,
-                  "read " + Q(path) + ": unexpected end of file at offset " + std::to_string(offset + done) +
+                  "read " + Quote(path) + ": unexpected end of file at offset " + std::to_string(offset + done) +
                       " (wanted " + std::to_string(n) + " bytes at " + std::to_string(offset) +
                       ", file has " + std::to_string(size) + ")");
     }
@@ -74,7 +71,7 @@ Status WriteAll(int fd, const std::string& path, const void* buf, size_t n) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      return Fail(ErrnoError("write " + Q(path), errno));
+      return Fail(ErrnoError("write " + Quote(path), errno));
     }
     p += w;
     n -= static_cast<size_t>(w);
@@ -88,7 +85,7 @@ Status WriteAllAt(int fd, const std::string& path, const void* buf, size_t n, ui
     ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
-      return Fail(ErrnoError("write " + Q(path), errno));
+      return Fail(ErrnoError("write " + Quote(path), errno));
     }
     p += w;
     n -= static_cast<size_t>(w);
@@ -98,7 +95,7 @@ Status WriteAllAt(int fd, const std::string& path, const void* buf, size_t n, ui
 }
 
 Status Fsync(int fd, const std::string& path) {
-  if (::fsync(fd) != 0) return Fail(ErrnoError("fsync " + Q(path), errno));
+  if (::fsync(fd) != 0) return Fail(ErrnoError("fsync " + Quote(path), errno));
   return {};
 }
 
@@ -110,7 +107,7 @@ Status FsyncDir(const std::string& dir) {
 
 Result<uint64_t> FileSize(int fd, const std::string& path) {
   struct stat st{};
-  if (::fstat(fd, &st) != 0) return Fail(ErrnoError("stat " + Q(path), errno));
+  if (::fstat(fd, &st) != 0) return Fail(ErrnoError("stat " + Quote(path), errno));
   return static_cast<uint64_t>(st.st_size);
 }
 
@@ -121,7 +118,7 @@ bool PathExists(const std::string& path) {
 
 Result<bool> IsEmptyDir(const std::string& path) {
   DIR* d = ::opendir(path.c_str());
-  if (d == nullptr) return Fail(ErrnoError("read directory " + Q(path), errno));
+  if (d == nullptr) return Fail(ErrnoError("read directory " + Quote(path), errno));
   bool empty = true;
   while (dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
@@ -142,9 +139,9 @@ Status MakeDirs(const std::string& path, mode_t mode) {
     cur = cur.empty() ? part.string() : (cur == "/" ? "/" + part.string() : cur + "/" + part.string());
     if (cur.empty() || cur == "/") continue;
     if (::mkdir(cur.c_str(), mode) == 0) {
-      if (::chmod(cur.c_str(), mode) != 0) return Fail(ErrnoError("chmod " + Q(cur), errno));
+      if (::chmod(cur.c_str(), mode) != 0) return Fail(ErrnoError("chmod " + Quote(cur), errno));
     } else if (errno != EEXIST) {
-      return Fail(ErrnoError("mkdir " + Q(cur), errno));
+      return Fail(ErrnoError("mkdir " + Quote(cur), errno));
     }
   }
   return {};
@@ -153,13 +150,13 @@ Status MakeDirs(const std::string& path, mode_t mode) {
 Status RemoveAll(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
-  if (ec) return Fail(ErrnoError("remove " + Q(path), ec.value()));
+  if (ec) return Fail(ErrnoError("remove " + Quote(path), ec.value()));
   return {};
 }
 
 Status Rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
-    return Fail(ErrnoError("rename " + Q(from) + " to " + Q(to), errno));
+    return Fail(ErrnoError("rename " + Quote(from) + " to " + Quote(to), errno));
   return {};
 }
 
@@ -193,5 +190,7 @@ std::string JoinPath(const std::string& a, const std::string& b) {
   if (!b.empty() && b[0] == '/') return b;
   return a.back() == '/' ? a + b : a + "/" + b;
 }
+
+std::string Quote(std::string_view path) { return "\"" + std::string(path) + "\""; }
 
 }  // namespace etcdrestore

@@ -66,6 +66,8 @@ std::string AbsolutePath(const std::string& path);
 std::string DirName(const std::string& path);
 std::string BaseName(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);
+// "\"path\"": how error messages show a path (it may contain spaces).
+std::string Quote(std::string_view path);
 
 }  // namespace etcdrestore
 

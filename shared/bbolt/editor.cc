@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "shared/base/coding.h"
+#include "shared/base/file.h"
 
 namespace etcdrestore::bbolt {
 namespace {
@@ -19,17 +20,16 @@ constexpr uint64_t kRootTreeCap = 64 * 1024 * 1024;
 
 using Inode = NodeCopy::Inode;
 
-std::string Q(std::string_view p) { return "\"" + std::string(p) + "\""; }
 
 Status CheckKeyValue(std::string_view bucket, std::string_view key, size_t vsize) {
-  if (key.empty()) return Fail(ErrorCode::kInvalidArgument, fmt::format("bbolt: bucket {}: empty key", Q(bucket)));
+  if (key.empty()) return Fail(ErrorCode::kInvalidArgument, fmt::format("bbolt: bucket {}: empty key", Quote(bucket)));
   if (key.size() > kMaxKeySize) {
     return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("bbolt: bucket {}: key of {} bytes (max {})", Q(bucket), key.size(), kMaxKeySize));
+                fmt::format("bbolt: bucket {}: key of {} bytes (max {})", Quote(bucket), key.size(), kMaxKeySize));
   }
   if (vsize > kMaxValueSize) {
     return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("bbolt: bucket {}: value of {} bytes (max {})", Q(bucket), vsize, kMaxValueSize));
+                fmt::format("bbolt: bucket {}: value of {} bytes (max {})", Quote(bucket), vsize, kMaxValueSize));
   }
   return {};
 }
@@ -262,17 +262,17 @@ Result<bool> Editor::HasBucket(std::string_view name) {
 Result<KeyValues> Editor::ReadSmallBucket(std::string_view name) {
   ASSIGN_OR_RETURN(Pending * p, PendingFor(name));
   if (p->replace) return p->content;
-  if (!p->exists) return Fail(ErrorCode::kNotFound, fmt::format("bbolt: bucket {} not found", Q(name)));
+  if (!p->exists) return Fail(ErrorCode::kNotFound, fmt::format("bbolt: bucket {} not found", Quote(name)));
   KeyValues kv;
   uint64_t total = 0;
   RETURN_IF_ERROR(reader_->ForEach(p->ref, [&](const Entry& e) -> Status {
     if (e.is_bucket()) {
-      return Fail(ErrorCode::kUnsupported, fmt::format("bbolt: bucket {} holds a sub-bucket", Q(name)));
+      return Fail(ErrorCode::kUnsupported, fmt::format("bbolt: bucket {} holds a sub-bucket", Quote(name)));
     }
     total += e.key.size() + e.value.size();
     if (total > kSmallBucketCap) {
       return Fail(ErrorCode::kFailedPrecondition,
-                  fmt::format("bbolt: bucket {} holds more than {} bytes; not a small bucket", Q(name), kSmallBucketCap));
+                  fmt::format("bbolt: bucket {} holds more than {} bytes; not a small bucket", Quote(name), kSmallBucketCap));
     }
     kv.emplace_hint(kv.end(), std::string(e.key), std::string(e.value));
     return {};
@@ -298,9 +298,9 @@ Status Editor::AppendToBucket(std::string_view name, std::string_view key, std::
   auto not_greater = [&](std::string_view last) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("bbolt: bucket {}: appended key ({} bytes) is not greater than the last key ({} bytes)",
-                            Q(name), key.size(), last.size()));
+                            Quote(name), key.size(), last.size()));
   };
-  if (!p->replace && !p->exists) return Fail(ErrorCode::kNotFound, fmt::format("bbolt: bucket {} not found", Q(name)));
+  if (!p->replace && !p->exists) return Fail(ErrorCode::kNotFound, fmt::format("bbolt: bucket {} not found", Quote(name)));
   if (!p->replace && p->ref.root == 0) {
     // Inline buckets are small: rewrite them whole.
     ASSIGN_OR_RETURN(KeyValues kv, ReadSmallBucket(name));

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "shared/base/coding.h"
+#include "shared/base/file.h"
 
 namespace etcdrestore::bbolt {
 namespace {
@@ -20,7 +21,6 @@ constexpr uint64_t kBlocksAhead = 4;
 // Deeper than any real tree (bbolt trees of 2^32 keys have height < 10).
 constexpr int kMaxDepth = 64;
 
-std::string Q(const std::string& p) { return "\"" + p + "\""; }
 
 std::string Hex(std::string_view s) {
   std::string out;
@@ -287,7 +287,7 @@ Status Reader::Init(int fd, const std::string& path) {
   path_ = path;
   ASSIGN_OR_RETURN(file_size_, FileSize(fd, path));
   auto invalid = [&](const std::string& why) {
-    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: {}: invalid database ({})", Q(path), why));
+    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: {}: invalid database ({})", Quote(path), why));
   };
   constexpr size_t kMetaPageBytes = kPageHeaderSize + kMetaSize;
   if (file_size_ < kMetaPageBytes) {
@@ -348,15 +348,15 @@ Status Reader::Init(int fd, const std::string& path) {
     return Fail(ErrorCode::kCorruption,
                 fmt::format("bbolt: {}: meta page {} says the file has {} pages of {} bytes, but the file has {} "
                             "bytes ({} pages): truncated or damaged",
-                            Q(path), pick, meta_.pgid, ps, file_size_, file_size_ / ps));
+                            Quote(path), pick, meta_.pgid, ps, file_size_, file_size_ / ps));
   }
   if (meta_.root < 2 || meta_.root >= meta_.pgid) {
     return Fail(ErrorCode::kCorruption, fmt::format("bbolt: {}: meta page {}: root page {} out of range [2, {})",
-                                                    Q(path), pick, meta_.root, meta_.pgid));
+                                                    Quote(path), pick, meta_.root, meta_.pgid));
   }
   if (meta_.freelist != kPgidNoFreelist && (meta_.freelist < 2 || meta_.freelist >= meta_.pgid)) {
     return Fail(ErrorCode::kCorruption, fmt::format("bbolt: {}: meta page {}: freelist page {} out of range [2, {})",
-                                                    Q(path), pick, meta_.freelist, meta_.pgid));
+                                                    Quote(path), pick, meta_.freelist, meta_.pgid));
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   blocks_.resize(kBlockCount);

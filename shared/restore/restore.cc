@@ -22,8 +22,6 @@
 namespace etcdrestore::restore {
 namespace {
 
-std::string Q(const std::string& p) { return "\"" + p + "\""; }
-
 // Runs the bbolt structural check; any problem is a corrupt snapshot (the first few
 // problems are quoted, with the total).
 Status CheckStructure(bbolt::Reader& reader, const std::string& what) {
@@ -38,17 +36,12 @@ Status CheckStructure(bbolt::Reader& reader, const std::string& what) {
   return Fail(ErrorCode::kCorruption, msg);
 }
 
-// Opens the snapshot's bbolt part and checks that the file holds all the pages the meta
-// page claims (a truncated file with a valid-looking trailer would otherwise pass).
-Result<std::unique_ptr<bbolt::Reader>> OpenSnapshotDb(const std::string& path, uint64_t db_size) {
+// Opens the snapshot's bbolt part. bbolt::Reader refuses a file shorter than its meta page
+// says; with a trailer that also covers the db part, since the db size and the file size
+// differ by 32 bytes and the db is a whole number of pages of at least 512 bytes.
+Result<std::unique_ptr<bbolt::Reader>> OpenSnapshotDb(const std::string& path) {
   auto reader = bbolt::Reader::Open(path);
-  if (!reader) return Fail(reader.error().Wrap("snapshot " + Q(path)));
-  uint64_t need = (*reader)->Size();
-  if (need > db_size)
-    return Fail(ErrorCode::kCorruption,
-                "snapshot " + Q(path) + ": truncated: its bbolt meta page says the db has " + std::to_string(need) +
-                    " bytes (" + std::to_string((*reader)->meta().pgid) + " pages of " +
-                    std::to_string((*reader)->page_size()) + "), the file holds " + std::to_string(db_size));
+  if (!reader) return Fail(reader.error().Wrap("snapshot " + Quote(path)));
   return std::move(*reader);
 }
 
@@ -86,8 +79,8 @@ Result<Plan> MakePlan(const Options& o) {
   if (plan.separate_wal_dir) {
     if (plan.wal_dir == plan.data_dir || plan.wal_dir.rfind(plan.data_dir + "/", 0) == 0 ||
         plan.data_dir.rfind(plan.wal_dir + "/", 0) == 0)
-      return Fail(ErrorCode::kInvalidArgument, "wal-dir " + Q(plan.wal_dir) + " must not be inside data-dir " +
-                                                   Q(plan.data_dir) + " or contain it; omit --wal-dir to use " +
+      return Fail(ErrorCode::kInvalidArgument, "wal-dir " + Quote(plan.wal_dir) + " must not be inside data-dir " +
+                                                   Quote(plan.data_dir) + " or contain it; omit --wal-dir to use " +
                                                    "<data-dir>/member/wal");
     RETURN_IF_ERROR(CheckTarget("wal-dir", plan.wal_dir));
   }
@@ -97,10 +90,10 @@ Result<Plan> MakePlan(const Options& o) {
   // A fifo would block the open forever, a directory or device is no snapshot: regular
   // files only (stat follows symlinks).
   if (struct stat st{}; ::stat(o.snapshot_path.c_str(), &st) != 0) {
-    return Fail(ErrnoError("open " + Q(plan.snapshot_path), errno));
+    return Fail(ErrnoError("open " + Quote(plan.snapshot_path), errno));
   } else if (!S_ISREG(st.st_mode)) {
     return Fail(ErrorCode::kInvalidArgument,
-                "snapshot " + Q(plan.snapshot_path) + " is not a regular file (" +
+                "snapshot " + Quote(plan.snapshot_path) + " is not a regular file (" +
                     (S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a fifo" : "a device or socket") +
                     "); pass the file written by `snapshot save`, or a member/snap/db with --skip-hash-check");
   }
@@ -109,19 +102,19 @@ Result<Plan> MakePlan(const Options& o) {
   plan.has_trailer = snap::HasSha256Trailer(plan.snapshot_size);
   plan.db_size = plan.has_trailer ? plan.snapshot_size - snap::kSha256TrailerSize : plan.snapshot_size;
   if (plan.snapshot_size < 2 * 1024)
-    return Fail(ErrorCode::kCorruption, "snapshot " + Q(o.snapshot_path) + " is " +
+    return Fail(ErrorCode::kCorruption, "snapshot " + Quote(o.snapshot_path) + " is " +
                                             std::to_string(plan.snapshot_size) +
                                             " bytes: too small to be an etcd snapshot (a bbolt db has at least 4 pages)");
   if (!plan.has_trailer && !o.skip_hash_check)
     return Fail(ErrorCode::kCorruption,
-                "snapshot missing hash but --skip-hash-check=false (" + Q(o.snapshot_path) + " is " +
+                "snapshot missing hash but --skip-hash-check=false (" + Quote(o.snapshot_path) + " is " +
                     std::to_string(plan.snapshot_size) +
                     " bytes, not a `snapshot save` file with a sha256 trailer: truncated, or a member/snap/db copied "
                     "from a data dir, which needs --skip-hash-check)");
-  ASSIGN_OR_RETURN(auto reader, OpenSnapshotDb(o.snapshot_path, plan.db_size));
+  ASSIGN_OR_RETURN(auto reader, OpenSnapshotDb(o.snapshot_path));
   plan.page_size = reader->page_size();
   auto latest = etcddb::LatestRevision(*reader);
-  if (!latest) return Fail(latest.error().Wrap("snapshot " + Q(o.snapshot_path)));
+  if (!latest) return Fail(latest.error().Wrap("snapshot " + Quote(o.snapshot_path)));
   plan.snapshot_revision = latest->main;
   // etcdutl 3.5.30 wraps around into a negative revision here; refuse before writing.
   if (o.bump_revision > static_cast<uint64_t>(INT64_MAX - plan.snapshot_revision))
@@ -151,8 +144,8 @@ Result<Report> Verify(const Plan& plan) {
     r.sha256 = HexDigest(c.computed);
     r.bytes_copied = c.db_size;
   }
-  ASSIGN_OR_RETURN(auto reader, OpenSnapshotDb(path, plan.db_size));
-  RETURN_IF_ERROR(CheckStructure(*reader, "snapshot " + Q(path)));
+  ASSIGN_OR_RETURN(auto reader, OpenSnapshotDb(path));
+  RETURN_IF_ERROR(CheckStructure(*reader, "snapshot " + Quote(path)));
   r.revision = plan.new_revision;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -190,14 +183,14 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
     ASSIGN_OR_RETURN(UniqueFd dst, OpenFile(db_path, O_WRONLY | O_CREAT | O_EXCL, 0600));
     ASSIGN_OR_RETURN(uint64_t size_now, FileSize(src.get(), o.snapshot_path));
     if (size_now != plan.snapshot_size)
-      return Fail(ErrorCode::kFailedPrecondition, "snapshot " + Q(o.snapshot_path) + " changed size while restoring (" +
+      return Fail(ErrorCode::kFailedPrecondition, "snapshot " + Quote(o.snapshot_path) + " changed size while restoring (" +
                                                       std::to_string(plan.snapshot_size) + " -> " +
                                                       std::to_string(size_now) + " bytes); is it still being written?");
     snap::DbCopyOptions copt;
     copt.hash = !o.skip_hash_check;
     ASSIGN_OR_RETURN(snap::DbCopyResult c, snap::CopySnapshotDb(src.get(), o.snapshot_path, dst.get(), db_path, copt));
     if (auto st = snap::CheckSnapshotHash(c, o.skip_hash_check); !st)
-      return Fail(st.error().Wrap("snapshot " + Q(o.snapshot_path)));
+      return Fail(st.error().Wrap("snapshot " + Quote(o.snapshot_path)));
     r.bytes_copied = c.db_size;
     r.hash_verified = c.hashed;
     if (c.hashed) r.sha256 = HexDigest(c.computed);
@@ -207,8 +200,8 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
   // 2. Check the bbolt structure of the copy before editing it.
   step("checking the bbolt structure");
   {
-    ASSIGN_OR_RETURN(auto reader, OpenSnapshotDb(db_path, plan.db_size));
-    RETURN_IF_ERROR(CheckStructure(*reader, "snapshot " + Q(o.snapshot_path)));
+    ASSIGN_OR_RETURN(auto reader, OpenSnapshotDb(db_path));
+    RETURN_IF_ERROR(CheckStructure(*reader, "snapshot " + Quote(o.snapshot_path)));
   }
 
   // 3. The db edits of etcdutl 3.5, as one bbolt transaction.
