@@ -4,7 +4,8 @@
 Reports the median wall time and the peak RSS (from wait4's rusage: this process's
 children only, one command at a time) of each command over --runs runs, and the
 ratio against the reference measured in the same run. Warm page cache: every command
-runs once untimed first.
+runs once untimed first. The commands of one comparison take turns, run by run, so a
+change in the machine's state during the benchmark hits them all alike.
 
   bench/run.py --snapshot /tmp/bench/snap-1g.db --etcdctl-ext build/etcdctl-ext/etcdctl-ext [--runs 5]
                [--only status,save,restore]
@@ -17,9 +18,9 @@ import argparse, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 ETCD35 = os.environ.get("ETCD35_DIR", os.path.expanduser("~/.cache/etcdrestore/etcd-3.5/sid/usr/bin"))
 
 
-def run_once(argv, cwd=None, env=None):
+def run_once(argv, env=None):
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -29,25 +30,40 @@ def run_once(argv, cwd=None, env=None):
     return wall, ru.ru_maxrss * 1024
 
 
-def measure(name, make_argv, runs, setup=None, cleanup=None, cwd=None, env=None):
-    """make_argv(i) -> list of argv lists run one after the other (their times add up, RSS is the max)."""
-    walls, rss = [], 0
+class Case:
+    """One command line to time. make_argv(i) -> argv lists run one after the other (their
+    times add up, RSS is the max); cleanup(i) runs untimed after each run."""
+
+    def __init__(self, name, make_argv, env=None, cleanup=None):
+        self.name, self.make_argv, self.env, self.cleanup = name, make_argv, env, cleanup
+        self.walls, self.rss = [], 0
+
+
+def measure(cases, runs):
+    """Runs the cases round-robin (run 0 of each first, untimed: it warms the page cache),
+    so that drift in the machine's state (other tenants, memory handed back to the
+    hypervisor, writeback) affects every tool alike. After each run the outputs are removed
+    and the file system synced, untimed, so no run pays for its predecessor's writeback.
+    Prints and returns the median wall time of each case, by name."""
     for i in range(runs + 1):
-        if setup:
-            setup(i)
-        total = 0.0
-        for argv in make_argv(i):
-            w, r = run_once(argv, cwd=cwd, env=env)
-            total += w
-            rss = max(rss, r)
-        if cleanup:
-            cleanup(i)
-        if i > 0:  # run 0 warms the page cache
-            walls.append(total)
-    med = statistics.median(walls)
-    print(f"  {name:<34} median {med:7.3f} s   peak RSS {rss / 2**20:8.1f} MiB   (runs: {', '.join(f'{w:.2f}' for w in walls)})",
-          flush=True)
-    return med, rss
+        for c in cases:
+            total = 0.0
+            for argv in c.make_argv(i):
+                w, r = run_once(argv, env=c.env)
+                total += w
+                c.rss = max(c.rss, r)
+            if c.cleanup:
+                c.cleanup(i)
+            os.sync()
+            if i > 0:
+                c.walls.append(total)
+    medians = {}
+    for c in cases:
+        med = statistics.median(c.walls)
+        medians[c.name] = med
+        print(f"  {c.name:<34} median {med:7.3f} s   peak RSS {c.rss / 2**20:8.1f} MiB   "
+              f"(runs: {', '.join(f'{w:.2f}' for w in c.walls)})", flush=True)
+    return medians
 
 
 def ratio(a, b, what):
@@ -78,9 +94,10 @@ def main():
     try:
         if "status" in only:
             print("snapshot status")
-            r34, _ = measure("etcdctl 3.4 snapshot status", lambda i: [["etcdctl", "snapshot", "status", snap]], a.runs, env=env)
-            r35, _ = measure("etcdutl 3.5 snapshot status", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "status", snap]], a.runs)
-            rx, _ = measure("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], a.runs, env=env)
+            m = measure([Case("etcdctl 3.4 snapshot status", lambda i: [["etcdctl", "snapshot", "status", snap]], env=env),
+                         Case("etcdutl 3.5 snapshot status", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "status", snap]]),
+                         Case("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], env=env)], a.runs)
+            r34, r35, rx = m["etcdctl 3.4 snapshot status"], m["etcdutl 3.5 snapshot status"], m["etcdctl-ext snapshot status"]
             ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
             ratio(rx, r34, "etcdctl-ext / etcdctl 3.4")
         if "restore" in only:
@@ -95,15 +112,17 @@ def main():
                     except FileNotFoundError:
                         pass
 
-            floor, _ = measure("floor: cp + openssl sha256", lambda i: [["cp", snap, os.path.join(work, "copy.db")],
-                                                                    ["openssl", "dgst", "-sha256", os.path.join(work, "copy.db")]],
-                               a.runs, cleanup=clean)
-            r34, _ = measure("etcdctl 3.4 snapshot restore", lambda i: [["etcdctl", "snapshot", "restore", snap, "--data-dir", out]],
-                             a.runs, cleanup=clean, env=env)
-            r35, _ = measure("etcdutl 3.5 snapshot restore", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "restore", snap, "--data-dir", out]],
-                             a.runs, cleanup=clean)
-            rx, _ = measure("etcdctl-ext snapshot restore", lambda i: [[ext, "snapshot", "restore", snap, "--data-dir", out]],
-                            a.runs, cleanup=clean, env=env)
+            m = measure([Case("floor: cp + openssl sha256", lambda i: [["cp", snap, os.path.join(work, "copy.db")],
+                                                                       ["openssl", "dgst", "-sha256", os.path.join(work, "copy.db")]],
+                              cleanup=clean),
+                         Case("etcdctl 3.4 snapshot restore", lambda i: [["etcdctl", "snapshot", "restore", snap, "--data-dir", out]],
+                              env=env, cleanup=clean),
+                         Case("etcdutl 3.5 snapshot restore",
+                              lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "restore", snap, "--data-dir", out]], cleanup=clean),
+                         Case("etcdctl-ext snapshot restore", lambda i: [[ext, "snapshot", "restore", snap, "--data-dir", out]],
+                              env=env, cleanup=clean)], a.runs)
+            floor, r34 = m["floor: cp + openssl sha256"], m["etcdctl 3.4 snapshot restore"]
+            r35, rx = m["etcdutl 3.5 snapshot restore"], m["etcdctl-ext snapshot restore"]
             ratio(rx, floor, "etcdctl-ext / floor (goal < 1)")
             ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
             ratio(r34, rx, "etcdctl 3.4 / etcdctl-ext (goal >= 3)")
@@ -132,10 +151,11 @@ def main():
                     except FileNotFoundError:
                         pass
 
-                r34, _ = measure("etcdctl 3.4 snapshot save", lambda i: [["etcdctl", f"--endpoints={curl}", "--command-timeout=600s",
-                                                                          "snapshot", "save", out]], a.runs, cleanup=rm, env=env)
-                rx, _ = measure("etcdctl-ext snapshot save", lambda i: [[ext, f"--endpoints={curl}", "snapshot", "save", out]],
-                                a.runs, cleanup=rm, env=env)
+                m = measure([Case("etcdctl 3.4 snapshot save", lambda i: [["etcdctl", f"--endpoints={curl}", "--command-timeout=600s",
+                                                                           "snapshot", "save", out]], env=env, cleanup=rm),
+                             Case("etcdctl-ext snapshot save", lambda i: [[ext, f"--endpoints={curl}", "snapshot", "save", out]],
+                                  env=env, cleanup=rm)], a.runs)
+                r34, rx = m["etcdctl 3.4 snapshot save"], m["etcdctl-ext snapshot save"]
                 ratio(rx, r34, "etcdctl-ext / etcdctl 3.4 (goal <= 1.1)")
             finally:
                 etcd.terminate()

@@ -99,6 +99,11 @@ Status Fsync(int fd, const std::string& path) {
   return {};
 }
 
+void StartWriteback(int fd, uint64_t offset, uint64_t n) {
+  // Errors (EINVAL on a pipe or /dev/null, EIO) are left to the Fsync that follows.
+  (void)::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+}
+
 Status FsyncDir(const std::string& dir) {
   ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
   RETURN_IF_ERROR(Fsync(fd.get(), dir));

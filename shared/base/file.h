@@ -47,6 +47,11 @@ Result<size_t> ReadSomeAt(int fd, const std::string& path, void* buf, size_t n, 
 Status WriteAll(int fd, const std::string& path, const void* buf, size_t n);
 Status WriteAllAt(int fd, const std::string& path, const void* buf, size_t n, uint64_t offset);
 Status Fsync(int fd, const std::string& path);
+// Asks the kernel to start writing [offset, offset+n) of fd back to disk now, without
+// waiting (sync_file_range SYNC_FILE_RANGE_WRITE), so that a later Fsync of a big file
+// finds little left to do. A hint: it returns nothing, and Fsync is still what makes the
+// data durable and reports I/O errors.
+void StartWriteback(int fd, uint64_t offset, uint64_t n);
 // Opens the directory and fsyncs it, so a rename or create inside it is durable.
 Status FsyncDir(const std::string& dir);
 Result<uint64_t> FileSize(int fd, const std::string& path);

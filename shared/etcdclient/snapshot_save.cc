@@ -13,6 +13,8 @@ namespace etcdrestore::etcdclient {
 namespace {
 
 constexpr size_t kTrailerSize = 32;
+// Writeback of the received bytes is started every this many bytes (see StartWriteback).
+constexpr uint64_t kWritebackStep = 8 << 20;
 
 // Removes the .part file unless disarmed (the rename consumed it).
 class PartFileGuard {
@@ -79,12 +81,16 @@ Result<SaveResult> SaveSnapshot(Client& client, const SaveOptions& options) {
   if (::fchmod(fd, 0600) != 0) return Fail(ErrnoError("chmod " + part, errno));
 
   TrailerVerifier verifier;
-  uint64_t written = 0;
+  uint64_t written = 0, writeback_from = 0;
   RETURN_IF_ERROR(client.Snapshot(
       [&](std::string_view blob, uint64_t /*remaining*/) -> Status {
         RETURN_IF_ERROR(WriteAll(fd, part, blob.data(), blob.size()));
         verifier.Update(blob);
         written += blob.size();
+        if (written - writeback_from >= kWritebackStep) {
+          StartWriteback(fd, writeback_from, written - writeback_from);
+          writeback_from = written;
+        }
         if (options.progress) options.progress(written);
         return {};
       },

@@ -15,10 +15,9 @@ namespace {
 // Ring depth: the reader/writer may run this many blocks ahead of the hasher.
 constexpr size_t kRingSlots = 4;
 
-}  // namespace
-
-Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path,
-                                    const DbCopyOptions& options) {
+// One pass over src: read, hash in parallel, and write to dst unless dst_fd < 0.
+Result<DbCopyResult> Pass(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path,
+                          const DbCopyOptions& options) {
   DbCopyResult r;
   ASSIGN_OR_RETURN(r.source_size, FileSize(src_fd, src_path));
   r.has_trailer = HasSha256Trailer(r.source_size);
@@ -76,7 +75,10 @@ Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int
         }
         cv.notify_all();
       }
-      RETURN_IF_ERROR(WriteAllAt(dst_fd, dst_path, buf, want, off));
+      if (dst_fd >= 0) {
+        RETURN_IF_ERROR(WriteAllAt(dst_fd, dst_path, buf, want, off));
+        if (options.start_writeback) StartWriteback(dst_fd, off, want);
+      }
       off += want;
     }
     return {};
@@ -96,6 +98,19 @@ Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int
   }
   return r;
 }
+
+}  // namespace
+
+Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path,
+                                    const DbCopyOptions& options) {
+  if (dst_fd < 0) return Fail(ErrorCode::kInvalidArgument, "copying " + Quote(src_path) + ": no destination file");
+  return Pass(src_fd, src_path, dst_fd, dst_path, options);
+}
+
+Result<DbCopyResult> HashSnapshotDb(int src_fd, const std::string& src_path, const DbCopyOptions& options) {
+  return Pass(src_fd, src_path, -1, "", options);
+}
+
 Status CheckSnapshotHash(const DbCopyResult& r, bool skip_hash_check) {
   if (skip_hash_check) return {};
   if (!r.has_trailer) return Fail(ErrorCode::kFailedPrecondition, "snapshot missing hash but --skip-hash-check=false");

@@ -117,6 +117,54 @@ TEST(CopySnapshotDb, MultiChunkHashMatchesOneShot) {
   EXPECT_EQ(c.dst_bytes, db.substr(0, db.size() - 32));
 }
 
+// Without writeback hints the bytes and the hash are the same (the hint changes timing only).
+TEST(CopySnapshotDb, WithoutWritebackHintSameResult) {
+  std::string db = RandomBytes((1 << 20) + 4096 * 3);
+  const Sha256Digest want = Sha(db);
+  db.append(reinterpret_cast<const char*>(want.data()), want.size());
+  Copied c = Copy(db, DbCopyOptions{.hash = true, .buffer_size = 64 << 10, .start_writeback = false});
+  ASSERT_TRUE(c.result) << c.result.error().message();
+  EXPECT_EQ(c.result->computed, want);
+  EXPECT_EQ(c.dst_bytes, db.substr(0, db.size() - 32));
+}
+
+// The dry-run pass: same result as a copy, nothing written anywhere.
+TEST(HashSnapshotDb, VerifiesWithoutWriting) {
+  testing::TempDir tmp;
+  std::string db = RandomBytes((2 << 20) + 4096 * 5);
+  const Sha256Digest want = Sha(db);
+  db.append(reinterpret_cast<const char*>(want.data()), want.size());
+  const std::string src = tmp.path() + "/src.db";
+  WriteFile(src, db);
+  auto in = OpenFile(src, O_RDONLY);
+  ASSERT_TRUE(in);
+  auto r = HashSnapshotDb(in->get(), src, DbCopyOptions{.buffer_size = 64 << 10});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->has_trailer);
+  EXPECT_TRUE(r->hashed);
+  EXPECT_EQ(r->db_size, db.size() - 32);
+  EXPECT_EQ(r->computed, want);
+  EXPECT_TRUE(CheckSnapshotHash(*r, false));
+  EXPECT_EQ(testing::ReadFileBytes(src), db);  // the source is untouched
+
+  db[12345] ^= 1;  // one flipped byte: mismatch
+  WriteFile(src, db);
+  auto in2 = OpenFile(src, O_RDONLY);
+  ASSERT_TRUE(in2);
+  auto bad = HashSnapshotDb(in2->get(), src);
+  ASSERT_TRUE(bad) << bad.error().message();
+  EXPECT_EQ(CheckSnapshotHash(*bad, false).error().code(), ErrorCode::kCorruption);
+}
+
+TEST(CopySnapshotDb, RefusesMissingDestination) {
+  const std::string src = testing::FixturePath("snap1.db");
+  auto in = OpenFile(src, O_RDONLY);
+  ASSERT_TRUE(in);
+  auto r = CopySnapshotDb(in->get(), src, -1, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+}
+
 // A write error stops the copy and the hasher thread; the error names the path.
 TEST(CopySnapshotDb, WriteErrorIsReported) {
   testing::TempDir tmp;
