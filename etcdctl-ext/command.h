@@ -34,10 +34,19 @@ struct CommandContext {
 
   // One client configuration per --endpoints entry (TLS files loaded, --user split).
   Result<std::vector<etcdclient::Config>> ClientConfigs() const;
-  // A client for the first endpoint (etcdctl's balancer: one of them).
+  // A client for cfg, authenticated when --user is given, like clientv3.New. If that
+  // fails, client_setup_failed is set: main then exits with the command's
+  // setup_failure_code, as etcdctl does for any failure to create its client.
+  Result<std::unique_ptr<etcdclient::Client>> Connect(const etcdclient::Config& cfg) const;
+  // Connect for the first endpoint that answers (etcdctl's balancer: one of them).
   Result<std::unique_ptr<etcdclient::Client>> DialFirst() const;
   // The deadline for a short command: now + --command-timeout.
   etcdclient::Deadline CommandDeadline() const;
+
+  mutable bool client_setup_failed = false;
+
+ private:
+  Result<std::unique_ptr<etcdclient::Client>> Authenticated(std::unique_ptr<etcdclient::Client> client) const;
 };
 
 // Returns the process exit code on success (normally 0); an Error is printed by main.
@@ -49,6 +58,9 @@ struct Command {
   std::string summary;     // one line, for the command list
   std::string description; // extra paragraphs for --help (may be empty)
   cli::ExitCode failure_code = cli::kExitError;
+  // When the client cannot be set up (authentication refused or not answered):
+  // etcdctl's mustClientFromCmd exits ExitBadConnection.
+  cli::ExitCode setup_failure_code = cli::kExitBadConnection;
   bool uses_client = true;
   bool validates_output_format = true;  // false: the command checks -w itself
   std::function<void(cli::FlagSet&)> add_flags;  // the command's own flags (may be empty)

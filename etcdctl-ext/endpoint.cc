@@ -33,7 +33,7 @@ Result<int> RunStatus(CommandContext& ctx) {
   std::vector<cli::EndpointStatus> statuses;
   bool failed = false;
   for (const auto& cfg : configs) {
-    ASSIGN_OR_RETURN(auto client, etcdclient::Dial(cfg));
+    ASSIGN_OR_RETURN(auto client, ctx.Connect(cfg));  // etcdctl: mustClient per endpoint
     auto st = client->Status(ctx.CommandDeadline());
     if (!st) {
       WriteStderr("Failed to get the status of endpoint " + cfg.endpoint + " (" +

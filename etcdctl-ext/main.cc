@@ -205,6 +205,7 @@ int Main(int argc, char** argv) {
   Result<int> rc = cmd.run(ctx);
   if (!rc) {
     WriteStderr("Error: " + rc.error().message() + "\n");
+    if (ctx.client_setup_failed) return cmd.setup_failure_code;
     return cli::ExitCodeFor(rc.error().code(), cmd.failure_code);
   }
   return *rc;
@@ -237,18 +238,32 @@ Result<std::vector<etcdclient::Config>> CommandContext::ClientConfigs() const {
   });
 }
 
+Result<std::unique_ptr<etcdclient::Client>> CommandContext::Authenticated(
+    std::unique_ptr<etcdclient::Client> client) const {
+  if (auto st = client->Authenticate(etcdclient::DeadlineAfter(global.dial_timeout)); !st) {
+    client_setup_failed = true;
+    return Fail(std::move(st).error());
+  }
+  return client;
+}
+
+Result<std::unique_ptr<etcdclient::Client>> CommandContext::Connect(const etcdclient::Config& cfg) const {
+  ASSIGN_OR_RETURN(auto client, etcdclient::Dial(cfg));
+  return Authenticated(std::move(client));
+}
+
 Result<std::unique_ptr<etcdclient::Client>> CommandContext::DialFirst() const {
   ASSIGN_OR_RETURN(auto configs, ClientConfigs());
   if (configs.empty()) return Fail(ErrorCode::kInvalidArgument, "no endpoints given (--endpoints)");
   ASSIGN_OR_RETURN(auto first, etcdclient::Dial(configs[0]));
-  if (configs.size() == 1) return first;
   // Several endpoints: like clientv3's balancer, use one that answers.
-  if (first->WaitConnected(global.dial_timeout)) return first;
-  for (size_t i = 1; i < configs.size(); ++i) {
-    ASSIGN_OR_RETURN(auto c, etcdclient::Dial(configs[i]));
-    if (c->WaitConnected(global.dial_timeout)) return c;
+  if (configs.size() > 1 && !first->WaitConnected(global.dial_timeout)) {
+    for (size_t i = 1; i < configs.size(); ++i) {
+      ASSIGN_OR_RETURN(auto c, etcdclient::Dial(configs[i]));
+      if (c->WaitConnected(global.dial_timeout)) return Authenticated(std::move(c));
+    }
   }
-  return first;
+  return Authenticated(std::move(first));
 }
 
 etcdclient::Deadline CommandContext::CommandDeadline() const {

@@ -1,7 +1,6 @@
 // snapshot save: etcdctl 3.4's command and output, made safe (see the description below).
 // The download itself is shared/etcdclient/snapshot_save.h; the bbolt check is
 // shared/etcddb ComputeStatus.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,21 +15,6 @@
 
 namespace etcdrestore::etcdctl_ext {
 namespace {
-
-// The .part path for the signal handler (which may only call async-signal-safe functions).
-char g_part_path[4096];
-
-void RemovePartAndDie(int sig) {
-  if (g_part_path[0] != '\0') ::unlink(g_part_path);
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
-}
-
-void InstallCleanup(const std::string& part) {
-  if (part.size() >= sizeof(g_part_path)) return;
-  std::memcpy(g_part_path, part.c_str(), part.size() + 1);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, RemovePartAndDie);
-}
 
 // "\r12 MB (45 MB/s)" on a terminal, at most 5 times a second.
 class Progress {
@@ -70,7 +54,7 @@ Result<int> RunSave(CommandContext& ctx) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "snapshot must be requested to one selected node, not multiple [" + list + "]");
   }
-  ASSIGN_OR_RETURN(auto client, etcdclient::Dial(configs[0]));
+  ASSIGN_OR_RETURN(auto client, etcdclient::Dial(configs[0]));  // authenticates on first use
 
   Progress progress(::isatty(STDERR_FILENO) == 1);
   etcdclient::SaveOptions opts;
@@ -86,7 +70,6 @@ Result<int> RunSave(CommandContext& ctx) {
     if (!st) return Fail(std::move(st).error().Wrap("downloaded snapshot failed the bbolt check"));
     return {};
   };
-  InstallCleanup(path + ".part");
   auto saved = etcdclient::SaveSnapshot(*client, opts);
   progress.Done();
   if (!saved) return Fail(std::move(saved).error());

@@ -13,7 +13,6 @@
 // The member: --member NAME, else the healthy member with the highest raft index.
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +26,7 @@
 #include "kubectl-etcdrestore/output.h"
 #include "shared/base/file.h"
 #include "shared/base/sha256.h"
+#include "shared/base/signal_cleanup.h"
 #include "shared/etcdclient/client.h"
 #include "shared/etcdclient/snapshot_save.h"
 #include "shared/etcddb/status.h"
@@ -54,20 +54,6 @@ struct SaveFlags {
   std::string output;
   int connect_timeout_s = 5;
 };
-
-char g_part_path[4096];
-
-void RemovePartAndDie(int sig) {
-  if (g_part_path[0] != '\0') ::unlink(g_part_path);
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
-}
-
-void InstallCleanup(const std::string& part) {
-  if (part.size() >= sizeof(g_part_path)) return;
-  std::memcpy(g_part_path, part.c_str(), part.size() + 1);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, RemovePartAndDie);
-}
 
 std::string UtcNow(const char* format) {
   const std::time_t now = std::time(nullptr);
@@ -264,8 +250,6 @@ Status SaveDirect(const SaveFlags& f, const topology::Topology& t, topology::Sid
   }
   if (!chosen) return Fail(ErrorCode::kUnavailable, "no healthy etcd member:" + failures);
 
-  const std::string part = f.path + ".part";
-  InstallCleanup(part);
   Progress progress(::isatty(2));
   etcddb::SnapshotStatus db_status;
   etcdclient::SaveOptions opts;
@@ -278,7 +262,6 @@ Status SaveDirect(const SaveFlags& f, const topology::Topology& t, topology::Sid
   };
   auto saved = etcdclient::SaveSnapshot(*chosen->client, opts);
   progress.Done();
-  g_part_path[0] = '\0';
   if (!saved) return Fail(std::move(saved).error().Wrap("snapshot from " + chosen->endpoint));
 
   sc->cluster_id = chosen->status->header.cluster_id;
@@ -357,10 +340,9 @@ Result<json> ParseJson(const std::string& text, const std::string& what) {
 Result<etcdclient::SaveResult> CopyVerified(const std::string& from, const std::string& path,
                                             etcddb::SnapshotStatus* db_status) {
   const std::string part = path + ".part";
-  InstallCleanup(part);
+  ScopedRemoveOnSignal on_signal(part);
   auto fail = [&](Error e) -> Result<etcdclient::SaveResult> {
     ::unlink(part.c_str());
-    g_part_path[0] = '\0';
     return Fail(std::move(e));
   };
   ASSIGN_OR_RETURN(UniqueFd in, OpenFile(from, O_RDONLY | O_CLOEXEC));
@@ -385,7 +367,6 @@ Result<etcdclient::SaveResult> CopyVerified(const std::string& from, const std::
   if (!status) return fail(status.error());
   *db_status = *status;
   if (auto st = Rename(part, path); !st) return fail(st.error());
-  g_part_path[0] = '\0';
   RETURN_IF_ERROR(FsyncDir(DirName(AbsolutePath(path))));
   return etcdclient::SaveResult{off, *digest};
 }

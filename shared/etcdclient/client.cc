@@ -242,6 +242,9 @@ class GrpcClient final : public Client {
     if (!token_.empty()) ctx->AddMetadata("token", token_);
   }
 
+  etcdrestore::Status Authenticate(Deadline deadline) override { return EnsureToken(deadline); }
+
+ private:
   etcdrestore::Status EnsureToken(Deadline deadline) {
     if (config_.user.empty() || !token_.empty()) return {};
     grpc::ClientContext ctx;

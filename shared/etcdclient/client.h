@@ -116,8 +116,8 @@ struct Config {
   bool insecure_skip_verify = false;
   std::chrono::nanoseconds keepalive_time = std::chrono::seconds(2);
   std::chrono::nanoseconds keepalive_timeout = std::chrono::seconds(6);
-  // Empty user: no authentication. Otherwise Authenticate is called on first use and the
-  // token is sent with every call.
+  // Empty user: no authentication. Otherwise a token is fetched by Client::Authenticate or
+  // on first use, and sent with every call.
   std::string user;
   std::string password;
 };
@@ -155,6 +155,12 @@ class Client {
   // error says what was tried and, when gRPC tells, why: "connection refused", a TLS
   // handshake/certificate failure, or no answer within the timeout. kUnavailable.
   virtual etcdrestore::Status WaitConnected(std::chrono::nanoseconds timeout) = 0;
+
+  // With Config::user set, fetches the auth token now (clientv3.New does this while it
+  // dials, so etcdctl fails before the command runs); later calls reuse it. Without a
+  // user, does nothing. A refused user or password fails with etcd's text, "etcdserver:
+  // authentication failed, invalid user ID or password"; no answer in time is kUnavailable.
+  virtual etcdrestore::Status Authenticate(Deadline deadline) = 0;
 
   // Streams Maintenance.Snapshot into sink. Without a deadline the stream may run as long as
   // data keeps coming; a dead peer is detected by gRPC keepalive (Config::keepalive_*).

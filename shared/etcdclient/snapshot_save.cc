@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "shared/base/file.h"
+#include "shared/base/signal_cleanup.h"
 
 namespace etcdrestore::etcdclient {
 namespace {
@@ -16,10 +17,11 @@ constexpr size_t kTrailerSize = 32;
 // Writeback of the received bytes is started every this many bytes (see StartWriteback).
 constexpr uint64_t kWritebackStep = 8 << 20;
 
-// Removes the .part file unless disarmed (the rename consumed it).
+// Removes the .part file unless disarmed (the rename consumed it); until then a signal
+// (SIGINT, SIGTERM, ...) removes it too.
 class PartFileGuard {
  public:
-  explicit PartFileGuard(std::string path) : path_(std::move(path)) {}
+  explicit PartFileGuard(std::string path) : path_(std::move(path)), on_signal_(path_) {}
   ~PartFileGuard() {
     if (armed_) ::unlink(path_.c_str());
   }
@@ -27,6 +29,7 @@ class PartFileGuard {
 
  private:
   std::string path_;
+  ScopedRemoveOnSignal on_signal_;
   bool armed_ = true;
 };
 

@@ -4,103 +4,19 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 
 #include "shared/base/file.h"
+#include "shared/base/signal_cleanup.h"
 
 namespace etcdrestore::restore {
 namespace {
 
 constexpr char kStagingInfix[] = ".etcdrestore-staging.";
-
-// --- signal-time cleanup -------------------------------------------------------------
-// Paths of live staging dirs, in fixed buffers so the handler touches no heap. The
-// handler removes each tree with raw syscalls (async-signal-safe), then re-raises.
-constexpr int kMaxStaging = 8;
-constexpr size_t kMaxPath = 4096;
-struct Slot {
-  std::atomic<bool> used{false};
-  char path[kMaxPath];
-};
-std::array<Slot, kMaxStaging> g_slots;
-std::once_flag g_handlers_once;
-
-void RemoveTreeRaw(const char* path, int depth) {
-  if (depth > 8) return;
-  int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    ::unlink(path);
-    return;
-  }
-  // getdents via fdopendir is not async-signal-safe; but the tree is tiny and known:
-  // at most member/{snap,wal}/<files>. Use getdents64 directly.
-  char buf[4096];
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
-      off += d->d_reclen;
-      if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
-      char child[kMaxPath];
-      size_t pl = std::strlen(path), nl = std::strlen(d->d_name);
-      if (pl + 1 + nl + 1 > sizeof(child)) continue;
-      std::memcpy(child, path, pl);
-      child[pl] = '/';
-      std::memcpy(child + pl + 1, d->d_name, nl + 1);
-      if (d->d_type == DT_DIR) {
-        RemoveTreeRaw(child, depth + 1);
-      } else {
-        ::unlink(child);
-      }
-    }
-  }
-  ::close(fd);
-  ::rmdir(path);
-}
-
-void OnSignal(int sig) {
-  for (auto& s : g_slots)
-    if (s.used.load()) RemoveTreeRaw(s.path, 0);
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
-}
-
-void InstallHandlers() {
-  std::call_once(g_handlers_once, [] {
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
-      struct sigaction sa{};
-      sa.sa_handler = OnSignal;
-      sigemptyset(&sa.sa_mask);
-      ::sigaction(sig, &sa, nullptr);
-    }
-  });
-}
-
-void Register(const std::string& p) {
-  InstallHandlers();
-  if (p.size() >= kMaxPath) return;
-  for (auto& s : g_slots) {
-    bool expected = false;
-    if (!s.used.load() && p.size() < kMaxPath) {
-      std::memcpy(s.path, p.c_str(), p.size() + 1);
-      if (s.used.compare_exchange_strong(expected, true)) return;
-    }
-  }
-}
-
-void Unregister(const std::string& p) {
-  for (auto& s : g_slots)
-    if (s.used.load() && p == s.path) s.used.store(false);
-}
 
 // rmdir each dir in order (deepest first); stops at the first that is not empty or gone.
 void RemoveEmptyDirs(const std::vector<std::string>& dirs) {
@@ -242,7 +158,7 @@ Result<StagingDir> StagingDir::Create(const std::string& target) {
     return Fail(std::move(e));
   }
   ::chmod(path.c_str(), 0700);
-  Register(path);
+  RemoveOnSignal(path);
   StagingDir dir(abs, path, inside);
   dir.created_parents_ = std::move(created);
   return dir;
@@ -267,12 +183,12 @@ StagingDir::~StagingDir() {
   if (state_ == State::kPlaced) {  // a provisional commit that was not kept: take it back out
     for (const auto& p : placed_) {
       (void)RemoveAll(p);
-      Unregister(p);
+      ForgetOnSignal(p);
     }
-    Unregister(target_);
+    ForgetOnSignal(target_);
   }
   (void)RemoveAll(path_);  // gone already after a complete Place()
-  Unregister(path_);
+  ForgetOnSignal(path_);
   RemoveEmptyDirs(created_parents_);
 }
 
@@ -290,7 +206,7 @@ Status StagingDir::Place() {
   if (!inside_) {
     RETURN_IF_ERROR(Rename(path_, target_));
     placed_ = {target_};
-    Unregister(path_);
+    ForgetOnSignal(path_);
     return FsyncDir(DirName(target_));
   }
   // The target is an existing empty dir (maybe a mount point, which cannot be renamed
@@ -304,7 +220,7 @@ Status StagingDir::Place() {
   }
   if (ec) return Fail(ErrnoError("list staging dir \"" + path_ + "\"", ec.value()));
   if (::rmdir(path_.c_str()) != 0) return Fail(ErrnoError("remove staging dir \"" + path_ + "\"", errno));
-  Unregister(path_);
+  ForgetOnSignal(path_);
   return FsyncDir(target_);
 }
 
@@ -321,17 +237,17 @@ Status StagingDir::Commit() {
 
 Status StagingDir::CommitProvisionally() {
   // Registered before the move, so a signal during it removes what got placed.
-  for (const auto& p : inside_ ? std::vector<std::string>{} : std::vector<std::string>{target_}) Register(p);
+  for (const auto& p : inside_ ? std::vector<std::string>{} : std::vector<std::string>{target_}) RemoveOnSignal(p);
   auto st = Place();
   if (inside_)
-    for (const auto& p : placed_) Register(p);
+    for (const auto& p : placed_) RemoveOnSignal(p);
   state_ = State::kPlaced;  // on failure too: the destructor removes what was placed
   return st;
 }
 
 void StagingDir::Keep() {
   if (state_ != State::kPlaced) return;
-  for (const auto& p : placed_) Unregister(p);
+  for (const auto& p : placed_) ForgetOnSignal(p);
   state_ = State::kDone;
 }
 

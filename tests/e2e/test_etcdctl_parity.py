@@ -260,6 +260,90 @@ class Plain3530(ParityBase, unittest.TestCase):
     VERSION = "3.5.30"
 
 
+class Auth34(unittest.TestCase):
+    """User/password authentication, against an etcd 3.4.23 of its own with auth enabled.
+
+    etcdctl authenticates while it sets up its client, so a refused user or password, like a
+    failed dial, exits 2 (ExitBadConnection) whatever the command: get, put, member list and
+    snapshot save alike.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        if find_etcd("3.4") is None:
+            raise unittest.SkipTest("etcd 3.4 not installed")
+        cls.cluster = Cluster()
+        try:
+            cls.etcd = cls.cluster.start_etcd("3.4", name="auth")
+            cls.etcd.put("foo", "bar")
+            ep = ["--endpoints=" + cls.etcd.endpoint]
+            for args in (["user", "add", "root:s3cret"], ["user", "add", "reader:r3ad"],
+                         ["role", "add", "ro"], ["role", "grant-permission", "ro", "read", "foo"],
+                         ["user", "grant-role", "reader", "ro"], ["auth", "enable"]):
+                r = run([REAL_ETCDCTL, *ep, *args])
+                if r.rc != 0:
+                    raise RuntimeError("etcdctl %s: %r" % (args, r))
+        except Exception:
+            cls.cluster.close()
+            raise
+        cls.work = os.path.join(cls.cluster.dir, "work")
+        os.makedirs(cls.work)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
+
+    def compare(self, args, stderr_too=True):
+        flags = ["--endpoints=" + self.etcd.endpoint]
+        ours = run([ETCDCTL_EXT, *flags, *args], cwd=self.work)
+        theirs = run([REAL_ETCDCTL, *flags, *args], cwd=self.work)
+        self.assertEqual((ours.rc, ours.stdout), (theirs.rc, theirs.stdout), "%s\nours:   %r\ntheirs: %r" % (args, ours, theirs))
+        if stderr_too:
+            err = lambda r: [l for l in mask(r.stderr, CAPNSLOG_TS).splitlines() if not l.startswith(b"{")]
+            self.assertEqual(err(ours), err(theirs), "stderr differs for %s" % args)
+        return ours
+
+    def test_right_credentials(self):
+        for creds in (["--user=root:s3cret"], ["--user=root", "--password=s3cret"], ["--user=reader:r3ad"]):
+            with self.subTest(creds=creds):
+                r = self.compare(creds + ["get", "foo"])
+                self.assertEqual((r.rc, r.stdout), (0, b"foo\nbar\n"))
+
+    def test_refused_credentials_exit_2(self):
+        for creds in (["--user=root:wrong"], ["--user=root", "--password=wrong"], ["--user=nobody:x"]):
+            for cmd in (["get", "foo"], ["put", "k", "v"], ["member", "list"], ["endpoint", "status"]):
+                with self.subTest(creds=creds, cmd=cmd):
+                    r = self.compare(creds + cmd)
+                    self.assertEqual(r.rc, 2, r)
+                    self.assertIn(b"authentication failed", r.stderr)
+
+    def test_refused_credentials_other_commands(self):
+        # endpoint health reports each endpoint (exit 1); snapshot save exits 5, as etcdctl.
+        r = self.compare(["--user=root:wrong", "endpoint", "health"], stderr_too=False)
+        self.assertIn(b"is unhealthy: failed to commit proposal: etcdserver: authentication failed", r.stderr)
+        r = self.compare(["--user=root:wrong", "snapshot", "save", "x.db"])
+        self.assertEqual(r.rc, 5, r)
+        self.assertEqual(os.listdir(self.work), [])
+        # With a user, etcdctl authenticates while dialling: a dead endpoint is a setup failure too.
+        dead = ["--endpoints=127.0.0.1:%d" % free_port(), "--dial-timeout=1s", "--user=root:s3cret"]
+        ours = run([ETCDCTL_EXT, *dead, "get", "foo"], cwd=self.work)
+        theirs = run([REAL_ETCDCTL, *dead, "get", "foo"], cwd=self.work)
+        self.assertEqual((ours.rc, ours.stdout), (theirs.rc, theirs.stdout), (ours, theirs))
+        self.assertEqual(ours.rc, 2, ours)
+
+    def test_right_credentials_save(self):
+        r = run([ETCDCTL_EXT, "--endpoints=" + self.etcd.endpoint, "--user=root:s3cret", "snapshot", "save", "ok.db"],
+                cwd=self.work)
+        self.assertEqual(r.rc, 0, r)
+        os.remove(os.path.join(self.work, "ok.db"))
+
+    def test_permission_denied_is_not_a_connection_error(self):
+        # Authenticated, but the role may not write: etcdctl exits 1 with the server's text.
+        self.compare(["--user=reader:r3ad", "put", "foo", "x"])
+        self.compare(["--user=reader:r3ad", "get", "other"])
+        self.compare(["get", "foo"])  # no user at all: the server refuses the request
+
+
 class TlsBase(ParityBase):
     TLS = True
 

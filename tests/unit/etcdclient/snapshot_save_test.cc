@@ -1,7 +1,10 @@
 #include "shared/etcdclient/snapshot_save.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -42,6 +45,7 @@ class FakeClient : public Client {
   Result<MemberListResponse> MemberList(Deadline) override { return MemberListResponse{}; }
   Result<StatusResponse> Status(Deadline) override { return StatusResponse{}; }
   etcdrestore::Status WaitConnected(std::chrono::nanoseconds) override { return connect_status; }
+  etcdrestore::Status Authenticate(Deadline) override { return {}; }
   etcdrestore::Status Snapshot(const SnapshotSink& sink, Deadline) override {
     snapshot_called = true;
     size_t off = 0, k = 0;
@@ -101,6 +105,35 @@ TEST_F(SaveSnapshotTest, WritesStreamAsIsWithMode0600) {
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_FALSE(PathExists(path_ + ".part"));
+}
+
+// Ctrl-C or a SIGTERM in the middle of the download: the .part goes, the old target
+// stays, and the process still dies of the signal.
+TEST_F(SaveSnapshotTest, SignalMidStreamRemovesPart) {
+  ASSERT_TRUE(WriteAll(OpenFile(path_, O_WRONLY | O_CREAT, 0600)->get(), path_, "old", 3));
+  for (int sig : {SIGINT, SIGTERM}) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      FakeClient c;
+      c.stream = MakeStream(8 * 4096);
+      SaveOptions o;
+      o.path = path_;
+      o.progress = [&](uint64_t n) {
+        if (n >= 3 * 4096) {
+          if (!PathExists(path_ + ".part")) _exit(3);  // the test must see a real .part go
+          kill(getpid(), sig);
+        }
+      };
+      (void)SaveSnapshot(c, o);
+      _exit(4);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status;
+    EXPECT_EQ(WTERMSIG(status), sig);
+    EXPECT_FALSE(PathExists(path_ + ".part"));
+    EXPECT_EQ(ReadAll(path_), "old");
+  }
 }
 
 TEST_F(SaveSnapshotTest, FlippedByteIsCorruptionAndLeavesNothing) {
