@@ -207,6 +207,7 @@ struct Fixture34 {
   size_t wal_head;
   std::string snap_name;
 };
+void PrintTo(const Fixture34& f, std::ostream* os) { *os << f.prefix; }
 
 class GoldenVsEtcdctl34 : public ::testing::TestWithParam<Fixture34> {};
 

@@ -24,6 +24,7 @@ struct Case {
   std::string token;
   std::string advertise;
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.label; }
 const Case kDefault{"Default", "default", "default=http://localhost:2380", "etcd-cluster", "http://localhost:2380"};
 const Case kThreeA{"ThreeMembersA", "a", "a=http://127.0.0.1:23811,b=http://127.0.0.1:23812,c=http://127.0.0.1:23813",
                    "tok3", "http://127.0.0.1:23811"};
