@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "shared/cli/format.h"
+#include "shared/etcdclient/marshal.h"
 
 namespace etcdrestore::cli {
 namespace {
@@ -134,6 +135,8 @@ Result<std::string> PrintGet(const PrintOptions& o, const etcdclient::RangeRespo
       for (const auto& kv : r.kvs) FieldsKv(kv, &out);
       out += fmt::format("\"More\" : {}\n\"Count\" : {}\n", r.more, r.count);
       return out;
+    case OutputFormat::kProtobuf:
+      return etcdclient::MarshalResponse(r);
     default:
       return Fail(Unsupported(o.format));
   }
@@ -155,6 +158,8 @@ Result<std::string> PrintPut(const PrintOptions& o, const etcdclient::PutRespons
       FieldsHeader(r.header, &out);
       return out;
     }
+    case OutputFormat::kProtobuf:
+      return etcdclient::MarshalResponse(r);
     default:
       return Fail(Unsupported(o.format));
   }
@@ -178,6 +183,8 @@ Result<std::string> PrintDel(const PrintOptions& o, const etcdclient::DeleteRang
       out += fmt::format("\"Deleted\" : {}\n", r.deleted);
       return out;
     }
+    case OutputFormat::kProtobuf:
+      return etcdclient::MarshalResponse(r);
     default:
       return Fail(Unsupported(o.format));
   }
@@ -225,6 +232,8 @@ Result<std::string> PrintMemberList(const PrintOptions& o, const etcdclient::Mem
         out += fmt::format("\"IsLearner\" : {}\n\n", m.is_learner);
       }
       return out;
+    case OutputFormat::kProtobuf:
+      return etcdclient::MarshalResponse(r);
     default:
       return Fail(Unsupported(o.format));
   }
