@@ -1,6 +1,7 @@
 // get, put, del: etcdctl 3.4's ctlv3/command/{get,put,del}_command.go.
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <string>
 
@@ -56,36 +57,75 @@ struct GetOptions {
   bool print_value_only = false;
 } get_opts;
 
-Result<int> RunGet(CommandContext& ctx) {
-  if (ctx.args.empty()) {
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// etcdctl 3.4's getGetOp, checks in its order, then clientv3.WithSort.
+Result<etcdclient::RangeRequest> GetRequest(const std::vector<std::string>& args) {
+  if (args.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "get command needs one argument as key and an optional argument as range_end");
   }
-  if (get_opts.consistency != "l" && get_opts.consistency != "s") {
-    return Fail(ErrorCode::kInvalidArgument, "unknown consistency flag \"" + get_opts.consistency + "\"");
-  }
-  if (!get_opts.order.empty() || !get_opts.sort_by.empty() || get_opts.consistency == "s") {
-    return Fail(ErrorCode::kUnsupported,
-                "--order, --sort-by and --consistency=s are not supported by etcdctl-ext");
-  }
-  if (get_opts.print_value_only && ctx.print.format != cli::OutputFormat::kSimple) {
-    return Fail(ErrorCode::kInvalidArgument, "print-value-only is only for `--write-out=simple`");
+  if (get_opts.prefix && get_opts.from_key) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "`--prefix` and `--from-key` cannot be set at the same time, choose one");
   }
   etcdclient::RangeRequest req;
-  req.key = ctx.args[0];
-  if (ctx.args.size() > 1) {
+  if (get_opts.consistency == "s") {
+    req.serializable = true;
+  } else if (get_opts.consistency != "l") {
+    return Fail(ErrorCode::kUnsupported, "unknown consistency flag \"" + get_opts.consistency + "\"");
+  }
+  req.key = args[0];
+  if (args.size() > 1) {
     if (get_opts.prefix || get_opts.from_key) {
       return Fail(ErrorCode::kInvalidArgument,
                   "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
     }
-    req.range_end = ctx.args[1];
+    req.range_end = args[1];
   }
-  RETURN_IF_ERROR(ApplyRange(get_opts.prefix, get_opts.from_key, &req.key, &req.range_end));
   req.limit = get_opts.limit;
   req.revision = get_opts.rev;
+  using Order = etcdclient::SortOrder;
+  using Target = etcdclient::SortTarget;
+  const std::string order = Upper(get_opts.order), target = Upper(get_opts.sort_by);
+  if (order == "ASCEND") {
+    req.sort_order = Order::kAscend;
+  } else if (order == "DESCEND") {
+    req.sort_order = Order::kDescend;
+  } else if (!order.empty()) {
+    return Fail(ErrorCode::kUnsupported, "bad sort order " + get_opts.order);
+  }
+  if (target == "CREATE") {
+    req.sort_target = Target::kCreate;
+  } else if (target == "MODIFY") {
+    req.sort_target = Target::kMod;
+  } else if (target == "VALUE") {
+    req.sort_target = Target::kValue;
+  } else if (target == "VERSION") {
+    req.sort_target = Target::kVersion;
+  } else if (target == "KEY" || target.empty()) {
+    req.sort_target = Target::kKey;
+  } else {
+    return Fail(ErrorCode::kUnsupported, "bad sort target " + get_opts.sort_by);
+  }
+  // The server returns keys in ascending order anyway; asking for it would make it sort.
+  if (req.sort_target == Target::kKey && req.sort_order == Order::kAscend) req.sort_order = Order::kNone;
+  RETURN_IF_ERROR(ApplyRange(get_opts.prefix, get_opts.from_key, &req.key, &req.range_end));
   req.keys_only = get_opts.keys_only;
+  return req;
+}
+
+Result<int> RunGet(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(etcdclient::RangeRequest req, GetRequest(ctx.args));
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
   ASSIGN_OR_RETURN(auto resp, client->Range(req, ctx.CommandDeadline()));
+  // etcdctl checks this only once it has the answer.
+  if (get_opts.print_value_only && ctx.print.format != cli::OutputFormat::kSimple) {
+    return Fail(ErrorCode::kInvalidArgument, "print-value-only is only for `--write-out=simple`");
+  }
   cli::PrintOptions p = ctx.print;
   p.value_only = get_opts.print_value_only;
   ASSIGN_OR_RETURN(std::string out, cli::PrintGet(p, resp));

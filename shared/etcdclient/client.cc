@@ -106,6 +106,9 @@ class GrpcClient final : public Client {
     r.set_range_end(req.range_end);
     r.set_limit(req.limit);
     r.set_revision(req.revision);
+    r.set_sort_order(static_cast<pb::RangeRequest::SortOrder>(req.sort_order));
+    r.set_sort_target(static_cast<pb::RangeRequest::SortTarget>(req.sort_target));
+    r.set_serializable(req.serializable);
     r.set_keys_only(req.keys_only);
     pb::RangeResponse resp;
     RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->Range(ctx, r, &resp); }));

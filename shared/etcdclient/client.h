@@ -49,11 +49,18 @@ struct KeyValue {
   int64_t lease = 0;
 };
 
+// etcdserverpb.RangeRequest's enums, with their wire values.
+enum class SortOrder { kNone = 0, kAscend = 1, kDescend = 2 };
+enum class SortTarget { kKey = 0, kVersion = 1, kCreate = 2, kMod = 3, kValue = 4 };
+
 struct RangeRequest {
   std::string key;
   std::string range_end;  // empty: the single key; "\0": every key >= key
   int64_t limit = 0;
   int64_t revision = 0;
+  SortOrder sort_order = SortOrder::kNone;
+  SortTarget sort_target = SortTarget::kKey;
+  bool serializable = false;  // answered by the member from its own state, no quorum read
   bool keys_only = false;
 };
 

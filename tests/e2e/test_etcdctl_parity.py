@@ -129,7 +129,12 @@ class ParityBase:
                  ["get", "--from-key", "/registry/b"], ["get", "--prefix", "/", "--limit", "2"],
                  ["get", "foo", "--print-value-only"], ["get", "--prefix", "bin", "--hex"],
                  ["get", "/registry/a", "/registry/c"], ["get", "--prefix", ""], ["get", "foo", "--rev=2"],
-                 ["get", "nonexistent"], ["get", "--from-key", ""], ["get", "a", "b", "c"]]
+                 ["get", "nonexistent"], ["get", "--from-key", ""], ["get", "a", "b", "c"],
+                 ["get", "--prefix", "/registry/", "--sort-by=MODIFY", "--order=DESCEND"],
+                 ["get", "--prefix", "/registry/", "--order=descend"], ["get", "--prefix", "", "--sort-by=value"],
+                 ["get", "--prefix", "/registry/", "--sort-by=version", "--order=ascend", "--limit", "2"],
+                 ["get", "--prefix", "", "--sort-by=create", "--order=DESCEND", "--limit=1"],
+                 ["get", "--prefix", "/", "--sort-by=key", "--order=ASCEND"], ["get", "foo", "--consistency=s"]]
         for args in cases:
             for fmt in FORMATS:
                 with self.subTest(args=args, fmt=fmt):
@@ -139,7 +144,9 @@ class ParityBase:
         for args in (["get"], ["get", "a", "--prefix", "--from-key"], ["get", "a", "b", "--prefix"],
                      ["get", "foo", "--rev", "99999"], ["get", "x", "--bogus"], ["get", "x", "--rev=abc"],
                      ["get", "x", "-w", "foo"], ["bogus"], ["put"], ["del"], ["get", "x", "--cert="],
-                     ["get", "x", "--limit"]):
+                     ["get", "x", "--limit"], ["get", "x", "--order=bogus"], ["get", "x", "--sort-by=bogus"],
+                     ["get", "x", "--consistency=x"], ["get", "x", "--print-value-only", "-w", "json"],
+                     ["get", "--prefix", "--from-key", "a", "b"], ["get", "x", "--consistency=x", "--order=bad"]):
             with self.subTest(args=args):
                 self.assertSameError(args)
 
