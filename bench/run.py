@@ -39,7 +39,16 @@ class Case:
         self.walls, self.rss = [], 0
 
 
-def measure(cases, runs):
+def drop_caches():
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    except OSError as e:
+        sys.exit(f"--cold needs root to drop the page cache: {e}")
+
+
+def measure(cases, runs, cold=False):
     """Runs the cases round-robin (run 0 of each first, untimed: it warms the page cache),
     so that drift in the machine's state (other tenants, memory handed back to the
     hypervisor, writeback) affects every tool alike. After each run the outputs are removed
@@ -47,6 +56,8 @@ def measure(cases, runs):
     Prints and returns the median wall time of each case, by name."""
     for i in range(runs + 1):
         for c in cases:
+            if cold:
+                drop_caches()
             total = 0.0
             for argv in c.make_argv(i):
                 w, r = run_once(argv, env=c.env)
@@ -84,19 +95,21 @@ def main():
     ap.add_argument("--etcdctl-ext", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="status,save,restore")
+    ap.add_argument("--cold", action="store_true",
+                    help="drop the page cache before every run (root): restore and status read the snapshot from disk")
     a = ap.parse_args()
     ext = os.path.abspath(a.etcdctl_ext)
     snap = os.path.abspath(a.snapshot)
     only = set(a.only.split(","))
     work = tempfile.mkdtemp(prefix="etcdrestore-bench-run-", dir=os.path.dirname(snap))
     env = dict(os.environ, ETCDCTL_API="3")
-    print(f"snapshot {snap}: {os.path.getsize(snap) / 1e9:.2f} GB; {a.runs} runs each, warm page cache")
+    print(f"snapshot {snap}: {os.path.getsize(snap) / 1e9:.2f} GB; {a.runs} runs each, {'cold (page cache dropped before each run)' if a.cold else 'warm page cache'}")
     try:
         if "status" in only:
             print("snapshot status")
             m = measure([Case("etcdctl 3.4 snapshot status", lambda i: [["etcdctl", "snapshot", "status", snap]], env=env),
                          Case("etcdutl 3.5 snapshot status", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "status", snap]]),
-                         Case("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], env=env)], a.runs)
+                         Case("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], env=env)], a.runs, a.cold)
             r34, r35, rx = m["etcdctl 3.4 snapshot status"], m["etcdutl 3.5 snapshot status"], m["etcdctl-ext snapshot status"]
             ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
             ratio(rx, r34, "etcdctl-ext / etcdctl 3.4")
@@ -120,7 +133,7 @@ def main():
                          Case("etcdutl 3.5 snapshot restore",
                               lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "restore", snap, "--data-dir", out]], cleanup=clean),
                          Case("etcdctl-ext snapshot restore", lambda i: [[ext, "snapshot", "restore", snap, "--data-dir", out]],
-                              env=env, cleanup=clean)], a.runs)
+                              env=env, cleanup=clean)], a.runs, a.cold)
             floor, r34 = m["floor: cp + openssl sha256"], m["etcdctl 3.4 snapshot restore"]
             r35, rx = m["etcdutl 3.5 snapshot restore"], m["etcdctl-ext snapshot restore"]
             ratio(rx, floor, "etcdctl-ext / floor (goal < 1)")

@@ -58,7 +58,7 @@ Result<DbCopyResult> Pass(int src_fd, const std::string& src_path, int dst_fd, c
     });
   }
   Status copied = [&]() -> Status {
-    uint64_t off = 0;
+    uint64_t off = 0, writeback_from = 0;
     for (uint64_t k = 0; off < r.db_size; ++k) {
       if (hash) {
         std::unique_lock lock(mu);
@@ -77,7 +77,10 @@ Result<DbCopyResult> Pass(int src_fd, const std::string& src_path, int dst_fd, c
       }
       if (dst_fd >= 0) {
         RETURN_IF_ERROR(WriteAllAt(dst_fd, dst_path, buf, want, off));
-        if (options.start_writeback) StartWriteback(dst_fd, off, want);
+        if (options.start_writeback && off + want - writeback_from >= options.writeback_step) {
+          StartWriteback(dst_fd, writeback_from, off + want - writeback_from);
+          writeback_from = off + want;
+        }
       }
       off += want;
     }

@@ -110,7 +110,8 @@ TEST(CopySnapshotDb, MultiChunkHashMatchesOneShot) {
   std::string db = RandomBytes((3 << 20) + 4096 * 7);
   const Sha256Digest want = Sha(db);
   db.append(reinterpret_cast<const char*>(want.data()), want.size());
-  Copied c = Copy(db, DbCopyOptions{.hash = true, .buffer_size = 64 << 10});
+  // Writeback requested every other block (the remainder is left to the caller's fsync).
+  Copied c = Copy(db, DbCopyOptions{.hash = true, .buffer_size = 64 << 10, .writeback_step = 128 << 10});
   ASSERT_TRUE(c.result) << c.result.error().message();
   EXPECT_EQ(c.result->computed, want);
   EXPECT_TRUE(CheckSnapshotHash(*c.result, false));
