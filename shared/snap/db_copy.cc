@@ -1,105 +1,56 @@
 #include "shared/snap/db_copy.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 #include "shared/base/file.h"
 
 namespace etcdrestore::snap {
 namespace {
 
-// Ring depth: the reader/writer may run this many blocks ahead of the hasher.
-constexpr size_t kRingSlots = 4;
-
-// One pass over src: read, hash in parallel, and write to dst unless dst_fd < 0.
-Result<DbCopyResult> Pass(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path,
-                          const DbCopyOptions& options) {
+DbCopyResult Layout(uint64_t source_size) {
   DbCopyResult r;
-  ASSIGN_OR_RETURN(r.source_size, FileSize(src_fd, src_path));
-  r.has_trailer = HasSha256Trailer(r.source_size);
-  r.db_size = r.has_trailer ? r.source_size - kSha256TrailerSize : r.source_size;
-  if (r.has_trailer) RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
-
-  const bool hash = r.has_trailer && options.hash;
-  const size_t block = std::max<size_t>(options.buffer_size, 4096);
-  const size_t slots = hash ? kRingSlots : 1;
-  std::vector<std::unique_ptr<uint8_t[]>> ring;
-  std::vector<size_t> lens(slots);
-  for (size_t i = 0; i < slots; ++i) ring.push_back(std::make_unique<uint8_t[]>(block));
-
-  // Block k lives in ring[k % slots]. The main thread reads it, publishes it (produced),
-  // then writes it while the hasher hashes it; both only read the buffer. The slot is
-  // reused for block k + slots only after the hasher is done with block k (hashed).
-  std::mutex mu;
-  std::condition_variable cv;
-  uint64_t produced = 0, hashed = 0;
-  bool done = false;
-  Sha256 sha;
-  std::thread hasher;
-  if (hash) {
-    hasher = std::thread([&] {
-      for (uint64_t k = 0;; ++k) {
-        {
-          std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return produced > k || done; });
-          if (produced <= k) return;
-        }
-        sha.Update(ring[k % slots].get(), lens[k % slots]);
-        {
-          std::lock_guard lock(mu);
-          hashed = k + 1;
-        }
-        cv.notify_all();
-      }
-    });
-  }
-  Status copied = [&]() -> Status {
-    uint64_t off = 0, writeback_from = 0;
-    for (uint64_t k = 0; off < r.db_size; ++k) {
-      if (hash) {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return k < hashed + slots; });
-      }
-      uint8_t* buf = ring[k % slots].get();
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(block, r.db_size - off));
-      RETURN_IF_ERROR(ReadAt(src_fd, src_path, buf, want, off));
-      lens[k % slots] = want;
-      if (hash) {
-        {
-          std::lock_guard lock(mu);
-          produced = k + 1;
-        }
-        cv.notify_all();
-      }
-      if (dst_fd >= 0) {
-        RETURN_IF_ERROR(WriteAllAt(dst_fd, dst_path, buf, want, off));
-        if (options.start_writeback && off + want - writeback_from >= options.writeback_step) {
-          StartWriteback(dst_fd, writeback_from, off + want - writeback_from);
-          writeback_from = off + want;
-        }
-      }
-      off += want;
-    }
-    return {};
-  }();
-  if (hash) {
-    {
-      std::lock_guard lock(mu);
-      done = true;
-    }
-    cv.notify_all();
-    hasher.join();
-  }
-  RETURN_IF_ERROR(copied);
-  if (hash) {
-    r.computed = sha.Final();
-    r.hashed = true;
-  }
+  r.source_size = source_size;
+  r.has_trailer = HasSha256Trailer(source_size);
+  r.db_size = r.has_trailer ? source_size - kSha256TrailerSize : source_size;
   return r;
+}
+
+// Copies [off, off + n) of src to the same offset of dst. The kernel copies the pages
+// itself (copy_file_range) unless it cannot for this pair of files; then *kernel_copy is
+// cleared and a user-space read/write loop through buf does it, now and from then on.
+Status CopyRange(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path, uint64_t off,
+                 uint64_t n, bool* kernel_copy, uint8_t* buf, size_t buf_size) {
+  const uint64_t end = off + n;
+  while (*kernel_copy && off < end) {
+    loff_t in = static_cast<loff_t>(off), out = static_cast<loff_t>(off);
+    ssize_t got = ::copy_file_range(src_fd, &in, dst_fd, &out, static_cast<size_t>(end - off), 0);
+    if (got > 0) {
+      off += static_cast<uint64_t>(got);
+      continue;
+    }
+    if (got == 0) break;  // end of src: ReadAt below says so with the numbers
+    if (errno == EINTR) continue;
+    // Not possible for these files (another file system, a kernel or fs without it).
+    if (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS) {
+      *kernel_copy = false;
+      break;
+    }
+    return Fail(ErrnoError("copy " + Quote(src_path) + " to " + Quote(dst_path), errno));
+  }
+  while (off < end) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf_size, end - off));
+    RETURN_IF_ERROR(ReadAt(src_fd, src_path, buf, want, off));
+    RETURN_IF_ERROR(WriteAllAt(dst_fd, dst_path, buf, want, off));
+    off += want;
+  }
+  return {};
 }
 
 }  // namespace
@@ -107,11 +58,94 @@ Result<DbCopyResult> Pass(int src_fd, const std::string& src_path, int dst_fd, c
 Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path,
                                     const DbCopyOptions& options) {
   if (dst_fd < 0) return Fail(ErrorCode::kInvalidArgument, "copying " + Quote(src_path) + ": no destination file");
-  return Pass(src_fd, src_path, dst_fd, dst_path, options);
+  ASSIGN_OR_RETURN(uint64_t source_size, FileSize(src_fd, src_path));
+  DbCopyResult r = Layout(source_size);
+  if (r.has_trailer) RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
+
+  const bool hash = r.has_trailer && options.hash;
+  const size_t block = std::max<size_t>(options.buffer_size, 4096);
+  const uint64_t chunk = std::max<uint64_t>(options.copy_chunk, block);
+
+  // The calling thread copies chunk by chunk and publishes how far dst is complete; the
+  // hasher reads dst behind it (from the page cache: the pages were just written) and
+  // hashes what was really written, as etcd does after its copy.
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t copied = 0;
+  bool stop = false;  // the copy failed or the hasher did: both sides give up
+  Status hashed;
+  Sha256 sha;
+  std::thread hasher;
+  if (hash) {
+    hasher = std::thread([&] {
+      auto buf = std::make_unique<uint8_t[]>(block);
+      for (uint64_t off = 0; off < r.db_size;) {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(block, r.db_size - off));
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return copied >= off + want || stop; });
+          if (stop) return;
+        }
+        if (Status st = ReadAt(dst_fd, dst_path, buf.get(), want, off); !st) {
+          std::lock_guard lock(mu);
+          hashed = std::move(st);
+          stop = true;
+          return;
+        }
+        sha.Update(buf.get(), want);
+        off += want;
+      }
+    });
+  }
+  Status copy = [&]() -> Status {
+    auto buf = std::make_unique<uint8_t[]>(block);  // only if the kernel cannot copy
+    bool kernel_copy = options.kernel_copy;
+    for (uint64_t off = 0; off < r.db_size;) {
+      const uint64_t n = std::min<uint64_t>(chunk, r.db_size - off);
+      RETURN_IF_ERROR(CopyRange(src_fd, src_path, dst_fd, dst_path, off, n, &kernel_copy, buf.get(), block));
+      if (options.start_writeback) StartWriteback(dst_fd, off, n);
+      off += n;
+      std::lock_guard lock(mu);
+      if (stop) return {};  // the hasher failed; its error is reported
+      copied = off;
+      cv.notify_all();
+    }
+    return {};
+  }();
+  if (hash) {
+    if (!copy) {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    hasher.join();
+  }
+  RETURN_IF_ERROR(copy);
+  RETURN_IF_ERROR(hashed);
+  if (hash) {
+    r.computed = sha.Final();
+    r.hashed = true;
+  }
+  return r;
 }
 
 Result<DbCopyResult> HashSnapshotDb(int src_fd, const std::string& src_path, const DbCopyOptions& options) {
-  return Pass(src_fd, src_path, -1, "", options);
+  ASSIGN_OR_RETURN(uint64_t source_size, FileSize(src_fd, src_path));
+  DbCopyResult r = Layout(source_size);
+  if (!r.has_trailer || !options.hash) return r;
+  RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
+  const size_t block = std::max<size_t>(options.buffer_size, 4096);
+  auto buf = std::make_unique<uint8_t[]>(block);
+  Sha256 sha;
+  for (uint64_t off = 0; off < r.db_size;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(block, r.db_size - off));
+    RETURN_IF_ERROR(ReadAt(src_fd, src_path, buf.get(), want, off));
+    sha.Update(buf.get(), want);
+    off += want;
+  }
+  r.computed = sha.Final();
+  r.hashed = true;
+  return r;
 }
 
 Status CheckSnapshotHash(const DbCopyResult& r, bool skip_hash_check) {

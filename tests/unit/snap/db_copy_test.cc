@@ -34,7 +34,7 @@ Copied Copy(const std::string& src_bytes, DbCopyOptions opts = {}) {
   const std::string src = tmp.path() + "/src.db", dst = tmp.path() + "/db";
   WriteFile(src, src_bytes);
   auto in = OpenFile(src, O_RDONLY);
-  auto out = OpenFile(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  auto out = OpenFile(dst, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (!in || !out) return {Fail(ErrorCode::kInternal, "test setup"), ""};
   Copied c{CopySnapshotDb(in->get(), src, out->get(), dst, opts), ""};
   c.dst_bytes = testing::ReadFileBytes(dst);
@@ -110,23 +110,44 @@ TEST(CopySnapshotDb, MultiChunkHashMatchesOneShot) {
   std::string db = RandomBytes((3 << 20) + 4096 * 7);
   const Sha256Digest want = Sha(db);
   db.append(reinterpret_cast<const char*>(want.data()), want.size());
-  // Writeback requested every other block (the remainder is left to the caller's fsync).
-  Copied c = Copy(db, DbCopyOptions{.hash = true, .buffer_size = 64 << 10, .writeback_step = 128 << 10});
+  // Copy steps of two hash blocks, the last one partial.
+  Copied c = Copy(db, DbCopyOptions{.hash = true, .buffer_size = 64 << 10, .copy_chunk = 128 << 10});
   ASSERT_TRUE(c.result) << c.result.error().message();
   EXPECT_EQ(c.result->computed, want);
   EXPECT_TRUE(CheckSnapshotHash(*c.result, false));
   EXPECT_EQ(c.dst_bytes, db.substr(0, db.size() - 32));
 }
 
-// Without writeback hints the bytes and the hash are the same (the hint changes timing only).
-TEST(CopySnapshotDb, WithoutWritebackHintSameResult) {
+// The read/write loop used where the kernel cannot copy (another file system): same
+// bytes, same hash, a flipped byte still caught.
+TEST(CopySnapshotDb, UserSpaceFallbackSameResult) {
   std::string db = RandomBytes((1 << 20) + 4096 * 3);
   const Sha256Digest want = Sha(db);
   db.append(reinterpret_cast<const char*>(want.data()), want.size());
-  Copied c = Copy(db, DbCopyOptions{.hash = true, .buffer_size = 64 << 10, .start_writeback = false});
+  const DbCopyOptions user_space{.buffer_size = 64 << 10, .copy_chunk = 256 << 10, .start_writeback = false,
+                                 .kernel_copy = false};
+  Copied c = Copy(db, user_space);
   ASSERT_TRUE(c.result) << c.result.error().message();
   EXPECT_EQ(c.result->computed, want);
+  EXPECT_TRUE(CheckSnapshotHash(*c.result, false));
   EXPECT_EQ(c.dst_bytes, db.substr(0, db.size() - 32));
+  db[777777] ^= 0x10;
+  Copied bad = Copy(db, user_space);
+  ASSERT_TRUE(bad.result) << bad.result.error().message();
+  EXPECT_EQ(CheckSnapshotHash(*bad.result, false).error().code(), ErrorCode::kCorruption);
+}
+
+// The hash is of what dst holds, read back behind the copy: a destination that cannot be
+// read back is an error, not an unverified restore.
+TEST(CopySnapshotDb, DestinationMustBeReadable) {
+  testing::TempDir tmp;
+  const std::string src = testing::FixturePath("snap1.db"), dst = tmp.path() + "/db";
+  auto in = OpenFile(src, O_RDONLY);
+  auto out = OpenFile(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  ASSERT_TRUE(in && out);
+  auto r = CopySnapshotDb(in->get(), src, out->get(), dst);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("read \"" + dst + "\""), std::string::npos) << r.error().message();
 }
 
 // The dry-run pass: same result as a copy, nothing written anywhere.
