@@ -67,27 +67,18 @@ def table_insensitive(data):
     return re.sub(rb"[ -]+", b" ", data)
 
 
-class ParityBase:
+class WithEtcd:
+    """A test class with its own Cluster: setUpClass skips unless etcd VERSION is installed,
+    calls cls.prepare() (the cluster is closed again if that fails) and makes cls.work."""
     VERSION = "3.4"
-    TLS = False
 
     @classmethod
     def setUpClass(cls):
         if find_etcd(cls.VERSION) is None:
             raise unittest.SkipTest("etcd %s not installed (set ETCD35_DIR; scripts/install-deps.sh)" % cls.VERSION)
         cls.cluster = Cluster()
-        cls.certs = make_certs(os.path.join(cls.cluster.dir, "certs")) if cls.TLS else None
         try:
-            cls.etcd = cls.cluster.start_etcd(cls.VERSION, name="parity", tls=cls.certs)
-            e = cls.etcd
-            e.put("foo", "bar")
-            e.put("foo", "bar2")
-            for k, v in [("/registry/a", "A"), ("/registry/b", 'x<y>&"z'), ("/registry/c", "multi\nline"),
-                         ("/registry/d", ""), ("/other", "o")]:
-                e.put(k, v)
-            e.put(b"bin\x01\xff", b"val\x00\xfe")
-            e.put("todel/1", "1")
-            e.put("todel/2", "2")
+            cls.prepare()
         except Exception:
             cls.cluster.close()
             raise
@@ -97,6 +88,24 @@ class ParityBase:
     @classmethod
     def tearDownClass(cls):
         cls.cluster.close()
+
+
+class ParityBase(WithEtcd):
+    TLS = False
+
+    @classmethod
+    def prepare(cls):
+        cls.certs = make_certs(os.path.join(cls.cluster.dir, "certs")) if cls.TLS else None
+        cls.etcd = cls.cluster.start_etcd(cls.VERSION, name="parity", tls=cls.certs)
+        e = cls.etcd
+        e.put("foo", "bar")
+        e.put("foo", "bar2")
+        for k, v in [("/registry/a", "A"), ("/registry/b", 'x<y>&"z'), ("/registry/c", "multi\nline"),
+                     ("/registry/d", ""), ("/other", "o")]:
+            e.put(k, v)
+        e.put(b"bin\x01\xff", b"val\x00\xfe")
+        e.put("todel/1", "1")
+        e.put("todel/2", "2")
 
     def flags(self):
         return self.etcd.client_flags()
@@ -314,7 +323,7 @@ class Plain3530(ParityBase, unittest.TestCase):
     VERSION = "3.5.30"
 
 
-class Auth34(unittest.TestCase):
+class Auth34(WithEtcd, unittest.TestCase):
     """User/password authentication, against an etcd 3.4.23 of its own with auth enabled.
 
     etcdctl authenticates while it sets up its client, so a refused user or password, like a
@@ -323,29 +332,16 @@ class Auth34(unittest.TestCase):
     """
 
     @classmethod
-    def setUpClass(cls):
-        if find_etcd("3.4") is None:
-            raise unittest.SkipTest("etcd 3.4 not installed")
-        cls.cluster = Cluster()
-        try:
-            cls.etcd = cls.cluster.start_etcd("3.4", name="auth")
-            cls.etcd.put("foo", "bar")
-            ep = ["--endpoints=" + cls.etcd.endpoint]
-            for args in (["user", "add", "root:s3cret"], ["user", "add", "reader:r3ad"],
-                         ["role", "add", "ro"], ["role", "grant-permission", "ro", "read", "foo"],
-                         ["user", "grant-role", "reader", "ro"], ["auth", "enable"]):
-                r = run([REAL_ETCDCTL, *ep, *args])
-                if r.rc != 0:
-                    raise RuntimeError("etcdctl %s: %r" % (args, r))
-        except Exception:
-            cls.cluster.close()
-            raise
-        cls.work = os.path.join(cls.cluster.dir, "work")
-        os.makedirs(cls.work)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.close()
+    def prepare(cls):
+        cls.etcd = cls.cluster.start_etcd("3.4", name="auth")
+        cls.etcd.put("foo", "bar")
+        ep = ["--endpoints=" + cls.etcd.endpoint]
+        for args in (["user", "add", "root:s3cret"], ["user", "add", "reader:r3ad"],
+                     ["role", "add", "ro"], ["role", "grant-permission", "ro", "read", "foo"],
+                     ["user", "grant-role", "reader", "ro"], ["auth", "enable"]):
+            r = run([REAL_ETCDCTL, *ep, *args])
+            if r.rc != 0:
+                raise RuntimeError("etcdctl %s: %r" % (args, r))
 
     def compare(self, args, stderr_too=True):
         flags = ["--endpoints=" + self.etcd.endpoint]
