@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "shared/base/strings.h"
 #include "shared/cli/format.h"
 #include "shared/etcdclient/marshal.h"
 
@@ -62,15 +63,6 @@ void FieldsKv(const KeyValue& kv, std::string* out) {
       "\"Key\" : {}\n\"CreateRevision\" : {}\n\"ModRevision\" : {}\n\"Version\" : {}\n"
       "\"Value\" : {}\n\"Lease\" : {}\n",
       GoQuote(kv.key), kv.create_revision, kv.mod_revision, kv.version, GoQuote(kv.value), kv.lease);
-}
-
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
 }
 
 // Go's fmt.Println of a []string: "[a b]".

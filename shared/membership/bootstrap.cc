@@ -9,6 +9,8 @@
 #include <cctype>
 #include <set>
 
+#include "shared/base/strings.h"
+
 namespace etcdrestore::membership {
 namespace {
 
@@ -16,15 +18,6 @@ bool IsIpLiteral(const std::string& host) {
   in6_addr a6;
   in_addr a4;
   return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
-}
-
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
 }
 
 // Go's %q of a []string: ["a" "b"].

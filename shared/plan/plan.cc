@@ -7,20 +7,12 @@
 #include <string_view>
 
 #include "shared/base/file.h"
+#include "shared/base/strings.h"
 
 namespace etcdrestore::plan {
 namespace {
 
 using topology::EtcdMember;
-
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 

@@ -4,17 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/base/strings.h"
+
 namespace etcdrestore::plan {
 namespace {
-
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
 
 std::string ScriptName(const std::string& node) {
   std::string out = "etcdrestore-";
