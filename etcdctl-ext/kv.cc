@@ -26,11 +26,31 @@ std::string PrefixRangeEnd(const std::string& prefix) {
 
 // Key and range end for a key argument with --prefix / --from-key (clientv3 WithPrefix,
 // WithFromKey): an empty key means "all keys".
-Status ApplyRange(bool prefix, bool from_key, std::string* key, std::string* range_end) {
+Status CheckPrefixOrFromKey(bool prefix, bool from_key) {
   if (prefix && from_key) {
     return Fail(ErrorCode::kInvalidArgument,
                 "`--prefix` and `--from-key` cannot be set at the same time, choose one");
   }
+  return {};
+}
+
+// The key and the optional range_end argument; a range_end goes with neither --prefix nor
+// --from-key.
+Status KeyArgs(const std::vector<std::string>& args, bool prefix, bool from_key, std::string* key,
+               std::string* range_end) {
+  *key = args[0];
+  if (args.size() > 1) {
+    if (prefix || from_key) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
+    }
+    *range_end = args[1];
+  }
+  return {};
+}
+
+Status ApplyRange(bool prefix, bool from_key, std::string* key, std::string* range_end) {
+  RETURN_IF_ERROR(CheckPrefixOrFromKey(prefix, from_key));
   if (prefix) {
     if (key->empty()) {
       *key = std::string(1, '\0');
@@ -68,24 +88,14 @@ Result<etcdclient::RangeRequest> GetRequest(const std::vector<std::string>& args
     return Fail(ErrorCode::kInvalidArgument,
                 "get command needs one argument as key and an optional argument as range_end");
   }
-  if (get_opts.prefix && get_opts.from_key) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "`--prefix` and `--from-key` cannot be set at the same time, choose one");
-  }
+  RETURN_IF_ERROR(CheckPrefixOrFromKey(get_opts.prefix, get_opts.from_key));  // before --consistency, as etcdctl
   etcdclient::RangeRequest req;
   if (get_opts.consistency == "s") {
     req.serializable = true;
   } else if (get_opts.consistency != "l") {
     return Fail(ErrorCode::kUnsupported, "unknown consistency flag \"" + get_opts.consistency + "\"");
   }
-  req.key = args[0];
-  if (args.size() > 1) {
-    if (get_opts.prefix || get_opts.from_key) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
-    }
-    req.range_end = args[1];
-  }
+  RETURN_IF_ERROR(KeyArgs(args, get_opts.prefix, get_opts.from_key, &req.key, &req.range_end));
   req.limit = get_opts.limit;
   req.revision = get_opts.rev;
   using Order = etcdclient::SortOrder;
@@ -163,14 +173,8 @@ Result<int> RunDel(CommandContext& ctx) {
     return Fail(ErrorCode::kInvalidArgument,
                 "del command needs one argument as key and an optional argument as range_end");
   }
-  std::string key = ctx.args[0], range_end;
-  if (ctx.args.size() > 1) {
-    if (del_opts.prefix || del_opts.from_key) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
-    }
-    range_end = ctx.args[1];
-  }
+  std::string key, range_end;
+  RETURN_IF_ERROR(KeyArgs(ctx.args, del_opts.prefix, del_opts.from_key, &key, &range_end));
   RETURN_IF_ERROR(ApplyRange(del_opts.prefix, del_opts.from_key, &key, &range_end));
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
   ASSIGN_OR_RETURN(auto resp, client->DeleteRange(key, range_end, ctx.CommandDeadline()));

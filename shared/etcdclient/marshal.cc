@@ -23,12 +23,6 @@ void ToPb(const KeyValue& kv, mvccpb::KeyValue* out) {
   out->set_lease(kv.lease);
 }
 
-std::string Serialize(const google::protobuf::Message& m) {
-  std::string out;
-  m.SerializeToString(&out);
-  return out;
-}
-
 }  // namespace
 
 std::string MarshalResponse(const RangeResponse& r) {
@@ -37,20 +31,20 @@ std::string MarshalResponse(const RangeResponse& r) {
   for (const auto& kv : r.kvs) ToPb(kv, m.add_kvs());
   m.set_more(r.more);
   m.set_count(r.count);
-  return Serialize(m);
+  return m.SerializeAsString();
 }
 
 std::string MarshalResponse(const PutResponse& r) {
   pb::PutResponse m;
   ToPb(r.header, m.mutable_header());
-  return Serialize(m);
+  return m.SerializeAsString();
 }
 
 std::string MarshalResponse(const DeleteRangeResponse& r) {
   pb::DeleteRangeResponse m;
   ToPb(r.header, m.mutable_header());
   m.set_deleted(r.deleted);
-  return Serialize(m);
+  return m.SerializeAsString();
 }
 
 std::string MarshalResponse(const MemberListResponse& r) {
@@ -64,7 +58,7 @@ std::string MarshalResponse(const MemberListResponse& r) {
     for (const auto& u : mem.client_urls) p->add_clienturls(u);
     p->set_islearner(mem.is_learner);
   }
-  return Serialize(m);
+  return m.SerializeAsString();
 }
 
 }  // namespace etcdrestore::etcdclient

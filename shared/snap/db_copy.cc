@@ -14,11 +14,13 @@
 namespace etcdrestore::snap {
 namespace {
 
-DbCopyResult Layout(uint64_t source_size) {
+// The sizes of src and its trailer, if it has one.
+Result<DbCopyResult> ReadLayout(int src_fd, const std::string& src_path) {
   DbCopyResult r;
-  r.source_size = source_size;
-  r.has_trailer = HasSha256Trailer(source_size);
-  r.db_size = r.has_trailer ? source_size - kSha256TrailerSize : source_size;
+  ASSIGN_OR_RETURN(r.source_size, FileSize(src_fd, src_path));
+  r.has_trailer = HasSha256Trailer(r.source_size);
+  r.db_size = r.has_trailer ? r.source_size - kSha256TrailerSize : r.source_size;
+  if (r.has_trailer) RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
   return r;
 }
 
@@ -58,10 +60,7 @@ Status CopyRange(int src_fd, const std::string& src_path, int dst_fd, const std:
 Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int dst_fd, const std::string& dst_path,
                                     const DbCopyOptions& options) {
   if (dst_fd < 0) return Fail(ErrorCode::kInvalidArgument, "copying " + Quote(src_path) + ": no destination file");
-  ASSIGN_OR_RETURN(uint64_t source_size, FileSize(src_fd, src_path));
-  DbCopyResult r = Layout(source_size);
-  if (r.has_trailer) RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
-
+  ASSIGN_OR_RETURN(DbCopyResult r, ReadLayout(src_fd, src_path));
   const bool hash = r.has_trailer && options.hash;
   const size_t block = std::max<size_t>(options.buffer_size, 4096);
   const uint64_t chunk = std::max<uint64_t>(options.copy_chunk, block);
@@ -130,10 +129,8 @@ Result<DbCopyResult> CopySnapshotDb(int src_fd, const std::string& src_path, int
 }
 
 Result<DbCopyResult> HashSnapshotDb(int src_fd, const std::string& src_path, const DbCopyOptions& options) {
-  ASSIGN_OR_RETURN(uint64_t source_size, FileSize(src_fd, src_path));
-  DbCopyResult r = Layout(source_size);
+  ASSIGN_OR_RETURN(DbCopyResult r, ReadLayout(src_fd, src_path));
   if (!r.has_trailer || !options.hash) return r;
-  RETURN_IF_ERROR(ReadAt(src_fd, src_path, r.trailer.data(), kSha256TrailerSize, r.db_size));
   const size_t block = std::max<size_t>(options.buffer_size, 4096);
   auto buf = std::make_unique<uint8_t[]>(block);
   Sha256 sha;
