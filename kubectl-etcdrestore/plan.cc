@@ -46,19 +46,6 @@ struct PlanFlags {
   std::string etcdctl = "etcdctl";
 };
 
-Result<std::string> FileSha256(const std::string& path) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  uint64_t off = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(size_t n, ReadSomeAt(fd.get(), path, buf.data(), buf.size(), off));
-    if (n == 0) break;
-    h.Update(buf.data(), n);
-    off += n;
-  }
-  return HexDigest(h.Final());
-}
 
 std::string NowUtc() {
   std::time_t t = std::time(nullptr);
@@ -114,7 +101,8 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   std::string snapshot = f.snapshot;
   if (snapshot.empty() && f.from.size() > 5 && f.from.ends_with(".json")) snapshot = f.from.substr(0, f.from.size() - 5);
   if (snapshot.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: --snapshot PATH is required");
-  ASSIGN_OR_RETURN(o.snapshot_sha256, FileSha256(snapshot));
+  ASSIGN_OR_RETURN(Sha256Digest digest, Sha256File(snapshot));
+  o.snapshot_sha256 = HexDigest(digest);
   o.snapshot_path = AbsolutePath(f.node_snapshot.empty() ? snapshot : f.node_snapshot);
   o.now = NowUtc();
   o.bump = !f.no_bump;

@@ -66,21 +66,6 @@ std::string UtcNow(const char* format) {
 
 bool Readable(const std::string& p) { return !p.empty() && ::access(p.c_str(), R_OK) == 0; }
 
-std::string Quote(const std::string& s) { return "\"" + s + "\""; }
-
-Result<std::string> FileSha256(const std::string& path) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
-  Sha256 sha;
-  std::string buf(1 << 20, '\0');
-  uint64_t off = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(size_t n, ReadSomeAt(fd.get(), path, buf.data(), buf.size(), off));
-    if (n == 0) break;
-    sha.Update(buf.data(), n);
-    off += n;
-  }
-  return HexDigest(sha.Final());
-}
 
 // "\rdownloading snapshot: 12.3 MB" on a terminal, at most 5 times a second.
 class Progress {
@@ -499,7 +484,8 @@ RunResult Run(const SaveFlags& flags, const GlobalFlags& global) {
   }
   if (copied) {
     sc.snapshot.file = BaseName(f.path);
-    ASSIGN_OR_RETURN(sc.snapshot.sha256, FileSha256(f.path));
+    ASSIGN_OR_RETURN(Sha256Digest digest, Sha256File(f.path));
+    sc.snapshot.sha256 = HexDigest(digest);
   }
   const std::string sidecar_path = topology::SidecarPath(f.path);
   RETURN_IF_ERROR(topology::WriteSidecar(sidecar_path, sc));

@@ -1,8 +1,12 @@
 #include "shared/base/sha256.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <vector>
+
+#include "shared/base/file.h"
 
 namespace etcdrestore {
 
@@ -22,6 +26,21 @@ Sha256Digest Sha256::Final() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), d.data(), &len);
   return d;
+}
+
+Result<Sha256Digest> Sha256File(const std::string& path, uint64_t* size) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
+  Sha256 sha;
+  std::vector<char> buf(1 << 20);
+  uint64_t off = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, ReadSomeAt(fd.get(), path, buf.data(), buf.size(), off));
+    if (n == 0) break;
+    sha.Update(buf.data(), n);
+    off += n;
+  }
+  if (size != nullptr) *size = off;
+  return sha.Final();
 }
 
 std::string HexDigest(const Sha256Digest& d) {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "shared/base/error.h"
+
 namespace etcdrestore {
 
 using Sha256Digest = std::array<uint8_t, 32>;
@@ -28,6 +30,10 @@ class Sha256 {
  private:
   void* ctx_;  // EVP_MD_CTX*, kept opaque so this header does not pull in OpenSSL
 };
+
+// The digest of a whole file, read in 1 MiB blocks; *size (if given) gets its length.
+// Errors name the path (open, read).
+Result<Sha256Digest> Sha256File(const std::string& path, uint64_t* size = nullptr);
 
 std::string HexDigest(const Sha256Digest& d);
 // Go's %v of a byte slice: "[9 206 214 ...]" (etcdctl prints hash mismatches this way).

@@ -22,21 +22,6 @@ namespace {
 
 using namespace etcdrestore;
 
-Result<std::string> HashFile(const std::string& path, uint64_t* size) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  uint64_t off = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(size_t n, ReadSomeAt(fd.get(), path, buf.data(), buf.size(), off));
-    if (n == 0) break;
-    h.Update(buf.data(), n);
-    off += n;
-  }
-  *size = off;
-  return HexDigest(h.Final());
-}
-
 Status Run(int argc, char** argv) {
   if (argc < 6) return Fail(ErrorCode::kInvalidArgument, "usage: plan_write_sidecar SNAPSHOT REVISION CREATED MANIFESTS_DIR NODE=MANIFEST...");
   const std::string snapshot = argv[1];
@@ -44,7 +29,8 @@ Status Run(int argc, char** argv) {
   s.tool = "plan_write_sidecar (e2e)";
   s.created = argv[3];
   s.snapshot.file = BaseName(snapshot);
-  ASSIGN_OR_RETURN(s.snapshot.sha256, HashFile(snapshot, &s.snapshot.size));
+  ASSIGN_OR_RETURN(Sha256Digest digest, Sha256File(snapshot, &s.snapshot.size));
+  s.snapshot.sha256 = HexDigest(digest);
   s.snapshot.revision = std::stoll(argv[2]);
   for (int i = 5; i < argc; ++i) {
     std::string spec = argv[i];
