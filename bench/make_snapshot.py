@@ -7,6 +7,10 @@ rewrites a fifth of them and deletes a few, saves the snapshot with the real
 etcdctl, and stops etcd. Python stdlib only.
 
   bench/make_snapshot.py OUT.db [--size-mb 1100] [--etcd /usr/bin/etcd] [--etcdctl /usr/bin/etcdctl]
+  bench/make_snapshot.py OUT.db --keys 90000 --value-size 4096    # issue 10's shape (666 MB)
+
+With --keys, the shape is fixed instead: N keys /registry/<kind>/ns-<i%97>/obj-<i> with values
+of --value-size bytes, a fifth of them rewritten with values of the same size, none deleted.
 """
 import argparse, base64, http.client, json, os, random, shutil, socket, subprocess, sys, tempfile, time
 
@@ -33,6 +37,8 @@ def main():
     ap.add_argument("--size-mb", type=int, default=1100)
     ap.add_argument("--etcd", default="/usr/bin/etcd")
     ap.add_argument("--etcdctl", default="/usr/bin/etcdctl")
+    ap.add_argument("--keys", type=int, default=0)
+    ap.add_argument("--value-size", type=int, default=4096)
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="etcdrestore-bench-")
@@ -73,6 +79,22 @@ def main():
             batch = []
 
         i = 0
+        if a.keys:
+            for i in range(a.keys):
+                kind = KINDS[i % len(KINDS)][0]
+                key = f"/registry/{kind}/ns-{i % 97}/obj-{i}".encode()
+                batch.append({"requestPut": {"key": b64(key), "value": b64(rnd.randbytes(a.value_size))}})
+                if len(batch) == 100:
+                    flush()
+            flush()
+            for i in range(0, a.keys, 5):
+                kind = KINDS[i % len(KINDS)][0]
+                key = f"/registry/{kind}/ns-{i % 97}/obj-{i}".encode()
+                batch.append({"requestPut": {"key": b64(key), "value": b64(rnd.randbytes(a.value_size))}})
+                if len(batch) == 100:
+                    flush()
+            flush()
+            target = 0  # and no rewrites or deletes below
         while written < target:
             kind, avg = KINDS[i % len(KINDS)]
             ns = f"ns-{(i // 7) % 50}"
@@ -102,7 +124,7 @@ def main():
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        env=dict(os.environ, ETCDCTL_API="3"))
         os.replace(tmp, a.out)
-        print(f"{a.out}: {os.path.getsize(a.out)} bytes, {len(keys)} keys")
+        print(f"{a.out}: {os.path.getsize(a.out)} bytes, {a.keys or len(keys)} keys")
     finally:
         etcd.terminate()
         etcd.wait()

@@ -13,11 +13,16 @@
 namespace etcdrestore::bbolt {
 namespace {
 
-// Block cache: 16 x 1 MiB. A span crossing blocks is assembled in span_; one larger than
-// two blocks is read directly.
-constexpr uint64_t kBlockSize = 1024 * 1024;
-constexpr size_t kBlockCount = 16;
-constexpr uint64_t kBlocksAhead = 4;
+// Batches: a gap of up to kGapPages pages between two wanted pages is read through rather
+// than split into two reads, and a run is read `tail` pages past its last wanted page, so
+// the overflow pages of its last page come with it: the walk passes the most overflow pages
+// it saw on the same tree level last time, at most kTailPages. A branch's children are fetched in
+// windows of at most kBatchBudget bytes; batches alive at once hold at most kInflightBudget.
+constexpr uint64_t kGapPages = 8;
+constexpr uint64_t kTailPages = 8;
+constexpr uint64_t kBatchBudget = 4u << 20;
+constexpr uint64_t kInflightBudget = 24u << 20;
+constexpr size_t kPoolBuffers = 4;
 // Deeper than any real tree (bbolt trees of 2^32 keys have height < 10).
 constexpr int kMaxDepth = 64;
 
@@ -75,7 +80,237 @@ Result<BucketRef> DecodeBucketValue(std::string_view value) {
   return b;
 }
 
-// Walks one bucket tree (and optionally its sub-buckets) in key order.
+// What a batch holds: runs of pages read into buf (or, when lazy, nothing: every page is
+// read on its own into extra).
+struct Reader::Batch {
+  struct Run {
+    Pgid first = 0;
+    uint64_t pages = 0;
+    uint64_t offset = 0;  // in buf
+  };
+  enum class State { kQueued, kRunning, kDone };
+  std::vector<Run> runs;  // sorted by first, disjoint
+  std::vector<uint8_t> buf;
+  uint64_t bytes = 0;     // bytes of buf in use
+  bool lazy = false;
+  State state = State::kQueued;
+  Status status;          // the read's outcome, once kDone
+  std::deque<std::vector<uint8_t>> extra;  // pages read on their own; deque: stable addresses
+};
+
+namespace {
+
+// Merges sorted unique page ids into runs [first, first + pages) (see kGapPages/kTailPages).
+template <typename Fn>
+void ForEachRun(const std::vector<Pgid>& sorted, Pgid limit, uint64_t tail, Fn&& fn) {
+  size_t i = 0;
+  while (i < sorted.size()) {
+    Pgid first = sorted[i], last = first;
+    size_t j = i + 1;
+    while (j < sorted.size() && sorted[j] - last <= kGapPages + 1) last = sorted[j++];
+    Pgid end = std::min(last + 1 + std::min(tail, kTailPages), limit);
+    if (j < sorted.size()) end = std::min(end, sorted[j]);
+    fn(first, end - first);
+    i = j;
+  }
+}
+
+std::vector<Pgid> SortedIds(const std::vector<Pgid>& ids, size_t from, size_t to, Pgid limit) {
+  std::vector<Pgid> v;
+  v.reserve(to - from);
+  for (size_t i = from; i < to; ++i) {
+    if (ids[i] >= 2 && ids[i] < limit) v.push_back(ids[i]);
+  }
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+}  // namespace
+
+Reader::BatchHandle::BatchHandle(Reader* r, std::unique_ptr<Batch> b) : r_(r), b_(std::move(b)) {}
+
+Reader::BatchHandle& Reader::BatchHandle::operator=(BatchHandle&& o) noexcept {
+  if (this != &o) {
+    if (b_) r_->Release(std::move(b_));
+    r_ = o.r_;
+    b_ = std::move(o.b_);
+  }
+  return *this;
+}
+
+Reader::BatchHandle::~BatchHandle() {
+  if (b_) r_->Release(std::move(b_));
+}
+
+std::vector<std::pair<size_t, size_t>> Reader::Windows(const std::vector<Pgid>& ids, uint64_t tail) const {
+  uint64_t pages = 0;
+  ForEachRun(SortedIds(ids, 0, ids.size(), meta_.pgid), meta_.pgid, tail, [&](Pgid, uint64_t n) { pages += n; });
+  const uint64_t bytes = pages * meta_.page_size;
+  const size_t count = std::max<size_t>(1, (bytes + kBatchBudget - 1) / kBatchBudget);
+  const size_t per = std::max<size_t>(1, (ids.size() + count - 1) / count);
+  std::vector<std::pair<size_t, size_t>> w;
+  for (size_t from = 0; from < ids.size(); from += per) w.emplace_back(from, std::min(ids.size(), from + per));
+  return w;
+}
+
+Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail) {
+  auto b = std::make_unique<Batch>();
+  const uint64_t ps = meta_.page_size;
+  uint64_t offset = 0;
+  ForEachRun(SortedIds(ids, from, to, meta_.pgid), meta_.pgid, tail, [&](Pgid first, uint64_t n) {
+    b->runs.push_back({first, n, offset});
+    offset += n * ps;
+  });
+  b->bytes = offset;
+  std::unique_lock lk(mu_);
+  if (b->runs.empty() || inflight_bytes_ + b->bytes > kInflightBudget) {
+    b->lazy = true;
+    b->runs.clear();
+    b->bytes = 0;
+    b->state = Batch::State::kDone;
+    return BatchHandle(this, std::move(b));
+  }
+  // A recycled buffer (the smallest that fits), so the kernel copies into warm pages.
+  size_t best = pool_.size();
+  for (size_t i = 0; i < pool_.size(); ++i) {
+    if (pool_[i].size() >= b->bytes && (best == pool_.size() || pool_[i].size() < pool_[best].size())) best = i;
+  }
+  if (best < pool_.size()) {
+    b->buf = std::move(pool_[best]);
+    pool_.erase(pool_.begin() + static_cast<ptrdiff_t>(best));
+  } else {
+    const uint64_t round = 1u << 20;
+    b->buf.resize((b->bytes + round - 1) / round * round);
+  }
+  inflight_bytes_ += b->buf.size();
+  if (!fetcher_.joinable()) fetcher_ = std::thread([this] { FetchLoop(); });
+  queue_.push_back(b.get());
+  cv_.notify_all();
+  return BatchHandle(this, std::move(b));
+}
+
+Status Reader::ReadRuns(Batch& b) {
+  const uint64_t ps = meta_.page_size;
+  for (const Batch::Run& run : b.runs) {
+    RETURN_IF_ERROR(ReadAt(fd_, path_, b.buf.data() + run.offset, run.pages * ps, run.first * ps));
+    bytes_read_ += run.pages * ps;
+    ++read_calls_;
+  }
+  return {};
+}
+
+void Reader::FetchLoop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    Batch* b = queue_.front();
+    queue_.pop_front();
+    b->state = Batch::State::kRunning;
+    lk.unlock();
+    Status st = ReadRuns(*b);
+    lk.lock();
+    b->status = std::move(st);
+    b->state = Batch::State::kDone;
+    cv_.notify_all();
+  }
+}
+
+Status Reader::Await(Batch& b) {
+  std::unique_lock lk(mu_);
+  if (b.state == Batch::State::kQueued) {
+    // Not started: read it here rather than wait for the helper to get to it.
+    queue_.erase(std::find(queue_.begin(), queue_.end(), &b));
+    b.state = Batch::State::kRunning;
+    lk.unlock();
+    Status st = ReadRuns(b);
+    lk.lock();
+    b.status = std::move(st);
+    b.state = Batch::State::kDone;
+  }
+  cv_.wait(lk, [&] { return b.state == Batch::State::kDone; });
+  return b.status;
+}
+
+void Reader::Release(std::unique_ptr<Batch> b) {
+  std::unique_lock lk(mu_);
+  if (b->state == Batch::State::kQueued) {
+    queue_.erase(std::find(queue_.begin(), queue_.end(), b.get()));
+  } else {
+    cv_.wait(lk, [&] { return b->state == Batch::State::kDone; });
+  }
+  if (b->buf.empty()) return;
+  inflight_bytes_ -= b->buf.size();
+  pool_.push_back(std::move(b->buf));
+  if (pool_.size() > kPoolBuffers) {
+    // Keep the largest; memory stays bounded by kPoolBuffers * kBatchBudget (rounded).
+    auto smallest = std::min_element(pool_.begin(), pool_.end(),
+                                     [](const auto& x, const auto& y) { return x.size() < y.size(); });
+    pool_.erase(smallest);
+  }
+}
+
+Status Reader::CheckHeader(Pgid id, const PageHeader& h) const {
+  if (h.id != id) return Fail(ErrorCode::kCorruption, fmt::format("bbolt: page {}: header says page {}", id, h.id));
+  if (uint64_t{h.overflow} >= meta_.pgid - id) {
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("bbolt: page {} of {}: {} overflow pages run beyond the high water mark", id, meta_.pgid,
+                            h.overflow));
+  }
+  return {};
+}
+
+Result<Reader::PageView> Reader::BatchPage(Batch& b, Pgid id) {
+  const uint64_t ps = meta_.page_size;
+  if (id >= meta_.pgid) {
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("bbolt: page {} of {}: beyond the high water mark (file has {} bytes, page size {})", id,
+                            meta_.pgid, file_size_, ps));
+  }
+  auto it = std::upper_bound(b.runs.begin(), b.runs.end(), id,
+                             [](Pgid v, const Batch::Run& r) { return v < r.first; });
+  if (it != b.runs.begin()) {
+    const Batch::Run& run = *std::prev(it);
+    if (id < run.first + run.pages) {
+      const uint8_t* p = b.buf.data() + run.offset + (id - run.first) * ps;
+      PageHeader h = DecodePageHeader(p);
+      RETURN_IF_ERROR(CheckHeader(id, h));
+      if (id + h.overflow < run.first + run.pages) {
+        return PageView{h, std::span<const uint8_t>(p, (uint64_t{h.overflow} + 1) * ps)};
+      }
+    }
+  }
+  auto& out = b.extra.emplace_back();
+  ASSIGN_OR_RETURN(PageHeader h, ReadPageInto(id, &out));
+  return PageView{h, std::span<const uint8_t>(out)};
+}
+
+Result<PageHeader> Reader::ReadPageInto(Pgid id, std::vector<uint8_t>* out) {
+  const uint64_t ps = meta_.page_size;
+  if (id >= meta_.pgid) {
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("bbolt: page {} of {}: beyond the high water mark (file has {} bytes, page size {})", id,
+                            meta_.pgid, file_size_, ps));
+  }
+  out->resize(ps);
+  RETURN_IF_ERROR(ReadAt(fd_, path_, out->data(), ps, id * ps));
+  bytes_read_ += ps;
+  ++read_calls_;
+  PageHeader h = DecodePageHeader(out->data());
+  RETURN_IF_ERROR(CheckHeader(id, h));
+  if (h.overflow > 0) {
+    const uint64_t rest = uint64_t{h.overflow} * ps;
+    out->resize(ps + rest);
+    RETURN_IF_ERROR(ReadAt(fd_, path_, out->data() + ps, rest, (id + 1) * ps));
+    bytes_read_ += rest;
+    ++read_calls_;
+  }
+  return h;
+}
+
+// Walks one bucket tree (and optionally its sub-buckets) in key order. Each frame owns the
+// batch holding its children's pages until it returns (the lifetime rule in reader.h).
 class Walker {
  public:
   Walker(Reader& r, const WalkHooks& hooks, std::vector<bool>* reached)
@@ -86,8 +321,6 @@ class Walker {
     }
   }
 
-  // level: index of the page buffer to use for b's root, so that the buffers of the pages
-  // holding a sub-bucket's entry stay intact while the sub-bucket is walked.
   Status WalkBucket(const BucketRef& b, int depth, int level = 0) {
     std::string prev;
     bool have_prev = false;
@@ -102,10 +335,17 @@ class Walker {
       }
       return WalkLeaf("inline bucket", h, page, level, depth, {}, std::nullopt, &prev, &have_prev);
     }
-    return WalkPage(b.root, level, depth, {}, std::nullopt, &prev, &have_prev);
+    // The root page is read on its own into memory this frame owns.
+    std::vector<uint8_t> root;
+    if (!Reachable(b.root)) return std::exchange(status_, {});
+    auto h = r_.ReadPageInto(b.root, &root);
+    if (!h) return PageFailed(b.root, h.error());
+    return Visit(b.root, *h, root, level, depth, {}, std::nullopt, &prev, &have_prev, {});
   }
 
  private:
+  using BatchHandle = Reader::BatchHandle;
+
   Status Problem(std::string msg) {
     if (hooks_.on_problem) {
       hooks_.on_problem(std::move(msg));
@@ -114,73 +354,78 @@ class Walker {
     return Fail(ErrorCode::kCorruption, "bbolt: " + msg);
   }
 
-  Status WalkPage(Pgid id, int level, int depth, std::string_view lo, std::optional<std::string_view> hi,
-                  std::string* prev, bool* have_prev) {
+  // Page id may be read: below the high water mark and not reached before. Reports why not.
+  bool Reachable(Pgid id) {
     const Meta& m = r_.meta();
-    if (level > kMaxDepth) return Problem(fmt::format("page {}: tree deeper than {} levels", id, kMaxDepth));
     if (id >= m.pgid) {
-      return Problem(fmt::format("page {} of {}: beyond the high water mark (file has {} bytes, page size {})", id,
-                                 m.pgid, r_.file_size(), m.page_size));
+      status_ = Problem(fmt::format("page {} of {}: beyond the high water mark (file has {} bytes, page size {})", id,
+                                    m.pgid, r_.file_size(), m.page_size));
+      return false;
     }
-    if ((*reached_)[id]) return Problem(fmt::format("page {}: multiple references", id));
-    auto viewed = r_.ViewPage(id);
-    if (!viewed) {
-      if (viewed.error().code() != ErrorCode::kCorruption) return Fail(viewed.error());
-      (*reached_)[id] = true;
-      if (!hooks_.on_problem) return Fail(viewed.error());
-      std::string msg = viewed.error().message();
-      if (msg.starts_with("bbolt: ")) msg.erase(0, 7);
-      return Problem(std::move(msg));
+    if ((*reached_)[id]) {
+      status_ = Problem(fmt::format("page {}: multiple references", id));
+      return false;
     }
-    auto [h, span] = *viewed;
+    return true;
+  }
+
+  Status PageFailed(Pgid id, const Error& e) {
+    if (e.code() != ErrorCode::kCorruption) return Fail(e);
+    if (id < reached_->size()) (*reached_)[id] = true;
+    if (!hooks_.on_problem) return Fail(e);
+    std::string msg = e.message();
+    if (msg.starts_with("bbolt: ")) msg.erase(0, 7);
+    return Problem(std::move(msg));
+  }
+
+  // Walks page id, whose bytes (with overflow) are `span`. `pre`, if set, is the batch of
+  // this page's first window of children, queued early by the parent.
+  Status Visit(Pgid id, const PageHeader& h, std::span<const uint8_t> span, int level, int depth, std::string_view lo,
+               std::optional<std::string_view> hi, std::string* prev, bool* have_prev, BatchHandle pre) {
+    if (level > kMaxDepth) return Problem(fmt::format("page {}: tree deeper than {} levels", id, kMaxDepth));
     for (uint64_t i = 0; i <= h.overflow; ++i) {
-      if ((*reached_)[id + i]) {
-        return Problem(fmt::format("page {}: multiple references", id + i));
-      }
+      if ((*reached_)[id + i]) return Problem(fmt::format("page {}: multiple references", id + i));
       (*reached_)[id + i] = true;
     }
     std::string where = fmt::format("page {}", id);
     if (h.flags & kBranchPageFlag) {
-      // Copy: the block cache is reused while children are read.
-      if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
-      auto& buf = levels_[level];
-      buf.assign(span.begin(), span.end());
-      return WalkBranch(where, h, std::span<const uint8_t>(buf), level, depth, lo, hi, prev, have_prev);
+      return WalkBranch(where, h, span, level, depth, lo, hi, prev, have_prev, std::move(pre));
     }
-    if (h.flags & kLeafPageFlag) {
-      if (hooks_.descend && HasBucketEntry(h, span)) {
-        if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
-        auto& buf = levels_[level];
-        buf.assign(span.begin(), span.end());
-        return WalkLeaf(where, h, std::span<const uint8_t>(buf), level, depth, lo, hi, prev, have_prev);
-      }
-      return WalkLeaf(where, h, span, level, depth, lo, hi, prev, have_prev);
-    }
+    if (h.flags & kLeafPageFlag) return WalkLeaf(where, h, span, level, depth, lo, hi, prev, have_prev);
     return Problem(fmt::format("page {}: invalid type: {}", id, PageTypeName(h.flags)));
   }
 
-  static bool HasBucketEntry(const PageHeader& h, std::span<const uint8_t> page) {
-    size_t n = std::min<size_t>(h.count, (page.size() - kPageHeaderSize) / kLeafElementSize);
-    for (size_t i = 0; i < n; ++i) {
-      if (LoadLE32(page.data() + kPageHeaderSize + i * kLeafElementSize) & kBucketLeafFlag) return true;
-    }
-    return false;
+  // How many pages past a run to read for pages on tree level `level`: the most overflow
+  // pages seen on that level lately (a guess: a page that overflows further is read again).
+  uint64_t TailHint(int level) const {
+    return static_cast<size_t>(level) < tail_hint_.size() ? tail_hint_[level] : 0;
+  }
+  void NoteOverflow(int level, uint32_t overflow) {
+    if (tail_hint_.size() <= static_cast<size_t>(level)) tail_hint_.resize(level + 1, 0);
+    uint64_t& t = tail_hint_[level];
+    // Rise at once, fall slowly, so one small page among large ones does not cost a read each.
+    t = overflow >= t ? std::min<uint64_t>(overflow, kTailPages) : t - (t > 0 && (++decay_ % 64) == 0);
+  }
+
+  // The child page ids of a branch page, as far as they lie within the page.
+  static std::vector<Pgid> ChildIds(const PageHeader& h, std::span<const uint8_t> page) {
+    std::vector<Pgid> ids;
+    size_t n = std::min<size_t>(h.count, (page.size() - kPageHeaderSize) / kBranchElementSize);
+    ids.reserve(n);
+    for (size_t i = 0; i < n; ++i) ids.push_back(LoadLE64(page.data() + kPageHeaderSize + i * kBranchElementSize + 8));
+    return ids;
   }
 
   Status WalkBranch(const std::string& where, const PageHeader& h, std::span<const uint8_t> page, int level,
                     int depth, std::string_view lo, std::optional<std::string_view> hi, std::string* prev,
-                    bool* have_prev) {
+                    bool* have_prev, BatchHandle pre) {
     if (h.count == 0) return Problem(where + ": empty branch page");
     if (kPageHeaderSize + uint64_t{h.count} * kBranchElementSize > page.size()) {
       return Problem(fmt::format("{}: {} branch elements do not fit in {} bytes", where, h.count, page.size()));
     }
     // Decode and check every element before descending.
-    struct Child {
-      std::string_view key;
-      Pgid pgid;
-    };
-    std::vector<Child> children;
-    children.reserve(h.count);
+    std::vector<std::string_view> keys;
+    keys.reserve(h.count);
     for (size_t i = 0; i < h.count; ++i) {
       size_t off = kPageHeaderSize + i * kBranchElementSize;
       const uint8_t* e = page.data() + off;
@@ -190,9 +435,9 @@ class Walker {
                                    i, pos, ksize, page.size()));
       }
       std::string_view key = View(page, off + pos, ksize);
-      if (i > 0 && !(children.back().key < key)) {
+      if (i > 0 && !(keys.back() < key)) {
         return Problem(fmt::format("{}: branch keys out of order at element {} ({} after {})", where, i, Hex(key),
-                                   Hex(children.back().key)));
+                                   Hex(keys.back())));
       }
       if (i == 0 && key < lo) {
         return Problem(fmt::format("{}: first key {} is below its parent's key {}", where, Hex(key), Hex(lo)));
@@ -200,11 +445,47 @@ class Walker {
       if (hi && !(key < *hi)) {
         return Problem(fmt::format("{}: key {} is not below the next parent key {}", where, Hex(key), Hex(*hi)));
       }
-      children.push_back({key, LoadLE64(e + 8)});
+      keys.push_back(key);
     }
-    for (size_t i = 0; i < children.size(); ++i) {
-      std::optional<std::string_view> child_hi = i + 1 < children.size() ? std::optional(children[i + 1].key) : hi;
-      RETURN_IF_ERROR(WalkPage(children[i].pgid, level + 1, depth, children[i].key, child_hi, prev, have_prev));
+    const std::vector<Pgid> ids = ChildIds(h, page);
+    const uint64_t tail = TailHint(level + 1);
+    const auto windows = r_.Windows(ids, tail);
+    BatchHandle cur = pre ? std::move(pre) : r_.Submit(ids, windows[0].first, windows[0].second, tail);
+    BatchHandle next_children;  // the next sibling branch's first window of children
+    for (size_t w = 0; w < windows.size(); ++w) {
+      BatchHandle next;
+      if (w + 1 < windows.size()) next = r_.Submit(ids, windows[w + 1].first, windows[w + 1].second, tail);
+      RETURN_IF_ERROR(r_.Await(*cur.get()));
+      for (size_t i = windows[w].first; i < windows[w].second; ++i) {
+        BatchHandle mine = std::move(next_children);
+        if (!Reachable(ids[i])) {
+          RETURN_IF_ERROR(std::exchange(status_, {}));
+          continue;
+        }
+        auto view = r_.BatchPage(*cur.get(), ids[i]);
+        if (!view) {
+          RETURN_IF_ERROR(PageFailed(ids[i], view.error()));
+          continue;
+        }
+        NoteOverflow(level + 1, view->header.overflow);
+        if ((view->header.flags & kBranchPageFlag) && i + 1 < windows[w].second && ids[i + 1] < r_.meta().pgid &&
+            !(*reached_)[ids[i + 1]]) {
+          // Queue the next sibling's children now, so they are read while this one is walked.
+          auto sibling = r_.BatchPage(*cur.get(), ids[i + 1]);
+          if (sibling && (sibling->header.flags & kBranchPageFlag)) {
+            std::vector<Pgid> grand = ChildIds(sibling->header, sibling->bytes);
+            if (!grand.empty()) {
+              const uint64_t gtail = TailHint(level + 2);
+              auto gw = r_.Windows(grand, gtail);
+              next_children = r_.Submit(grand, gw[0].first, gw[0].second, gtail);
+            }
+          }
+        }
+        std::optional<std::string_view> child_hi = i + 1 < keys.size() ? std::optional(keys[i + 1]) : hi;
+        RETURN_IF_ERROR(Visit(ids[i], view->header, view->bytes, level + 1, depth, keys[i], child_hi, prev, have_prev,
+                              std::move(mine)));
+      }
+      cur = std::move(next);
     }
     return {};
   }
@@ -256,7 +537,9 @@ class Walker {
   const WalkHooks& hooks_;
   std::vector<bool>* reached_;
   std::vector<bool> local_reached_;
-  std::vector<std::vector<uint8_t>> levels_;  // copies of branch (and bucket-holding) pages per level
+  Status status_;  // what Reachable reported
+  std::vector<uint64_t> tail_hint_;  // by tree level, see TailHint
+  uint64_t decay_ = 0;
 };
 
 Reader::~Reader() {
@@ -265,7 +548,7 @@ Reader::~Reader() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (prefetcher_.joinable()) prefetcher_.join();
+  if (fetcher_.joinable()) fetcher_.join();
 }
 
 Result<std::unique_ptr<Reader>> Reader::Open(const std::string& path) {
@@ -358,150 +641,18 @@ Status Reader::Init(int fd, const std::string& path) {
     return Fail(ErrorCode::kCorruption, fmt::format("bbolt: {}: meta page {}: freelist page {} out of range [2, {})",
                                                     Quote(path), pick, meta_.freelist, meta_.pgid));
   }
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  blocks_.resize(kBlockCount);
   return {};
 }
 
-Reader::Block* Reader::Victim() {
-  Block* victim = nullptr;
-  for (Block& b : blocks_) {
-    if (!b.loading && (victim == nullptr || b.used < victim->used)) victim = &b;
-  }
-  return victim;  // never null: at most kBlocksAhead < kBlockCount blocks are loading
-}
-
-void Reader::ScheduleAhead(uint64_t index) {
-  const uint64_t limit = meta_.pgid * uint64_t{meta_.page_size};
-  for (uint64_t j = index + 1; j <= index + kBlocksAhead && j * kBlockSize < limit; ++j) {
-    bool present = false;
-    for (const Block& b : blocks_) present = present || b.index == j;
-    if (present) continue;
-    if (!prefetcher_.joinable()) prefetcher_ = std::thread([this] { PrefetchLoop(); });
-    Block* v = Victim();
-    v->index = j;
-    v->len = std::min(kBlockSize, limit - j * kBlockSize);
-    v->used = ++clock_;
-    v->loading = true;
-    queue_.push_back(v);
-  }
-  cv_.notify_all();
-}
-
-void Reader::PrefetchLoop() {
-  std::unique_lock lk(mu_);
-  for (;;) {
-    cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-    if (stop_) return;
-    Block* b = queue_.front();
-    queue_.pop_front();
-    const uint64_t offset = b->index * kBlockSize, n = b->len;
-    lk.unlock();
-    b->data.resize(kBlockSize);
-    Status st = ReadAt(fd_, path_, b->data.data(), n, offset);
-    lk.lock();
-    if (!st) b->index = UINT64_MAX;  // the walk reads it again itself and reports the error
-    bytes_read_ += n;
-    ++read_calls_;
-    b->loading = false;
-    cv_.notify_all();
-  }
-}
-
-Result<const Reader::Block*> Reader::LoadBlock(uint64_t index) {
-  std::unique_lock lk(mu_);
-  for (Block& b : blocks_) {
-    if (b.index != index) continue;
-    cv_.wait(lk, [&] { return !b.loading; });
-    if (b.index != index) break;  // its prefetch failed
-    b.used = ++clock_;
-    if (prefetch_) ScheduleAhead(index);
-    return &b;
-  }
-  const uint64_t limit = meta_.pgid * uint64_t{meta_.page_size};
-  const uint64_t start = index * kBlockSize;
-  const uint64_t n = std::min(kBlockSize, limit - start);
-  Block* victim = Victim();
-  victim->index = UINT64_MAX;
-  victim->used = ++clock_;
-  victim->loading = true;  // keeps ScheduleAhead from picking it while unlocked
-  lk.unlock();
-  victim->data.resize(kBlockSize);
-  Status st = ReadAt(fd_, path_, victim->data.data(), n, start);
-  lk.lock();
-  victim->loading = false;
-  if (!st) return Fail(st.error());
-  bytes_read_ += n;
-  ++read_calls_;
-  victim->index = index;
-  victim->len = n;
-  if (prefetch_) ScheduleAhead(index);
-  return victim;
-}
-
-Result<const uint8_t*> Reader::Bytes(uint64_t offset, uint64_t len) {
-  const uint64_t first = offset / kBlockSize, last = (offset + len - 1) / kBlockSize;
-  if (first == last) {
-    ASSIGN_OR_RETURN(const Block* b, LoadBlock(first));
-    return b->data.data() + (offset - first * kBlockSize);
-  }
-  span_.resize(len);
-  if (len > 2 * kBlockSize) {
-    RETURN_IF_ERROR(ReadAt(fd_, path_, span_.data(), len, offset));
-    bytes_read_ += len;
-    ++read_calls_;
-  } else {
-    for (uint64_t i = first, done = 0; i <= last; ++i) {
-      ASSIGN_OR_RETURN(const Block* b, LoadBlock(i));
-      const uint64_t from = i == first ? offset - first * kBlockSize : 0;
-      const uint64_t n = std::min(len - done, kBlockSize - from);
-      std::memcpy(span_.data() + done, b->data.data() + from, n);
-      done += n;
-    }
-  }
-  if (span_.capacity() > 4 * kBlockSize && len <= 2 * kBlockSize) span_.shrink_to_fit();
-  return span_.data();
-}
-
-Result<std::pair<PageHeader, std::span<const uint8_t>>> Reader::ViewPage(Pgid id) {
-  const uint64_t ps = meta_.page_size;
-  if (id >= meta_.pgid) {
-    return Fail(ErrorCode::kCorruption,
-                fmt::format("bbolt: page {} of {}: beyond the high water mark (file has {} bytes, page size {})", id,
-                            meta_.pgid, file_size_, ps));
-  }
-  const uint64_t off = id * ps;
-  ASSIGN_OR_RETURN(const uint8_t* head, Bytes(off, kPageHeaderSize));
-  PageHeader h = DecodePageHeader(head);
-  if (h.id != id) {
-    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: page {}: header says page {}", id, h.id));
-  }
-  if (uint64_t{h.overflow} >= meta_.pgid - id) {
-    return Fail(ErrorCode::kCorruption,
-                fmt::format("bbolt: page {} of {}: {} overflow pages run beyond the high water mark", id, meta_.pgid,
-                            h.overflow));
-  }
-  const uint64_t len = (uint64_t{h.overflow} + 1) * ps;
-  ASSIGN_OR_RETURN(const uint8_t* data, Bytes(off, len));
-  return std::pair{h, std::span<const uint8_t>(data, len)};
-}
-
-Result<PageHeader> Reader::ReadPage(Pgid id, std::vector<uint8_t>* out) {
-  ASSIGN_OR_RETURN(auto viewed, ViewPage(id));
-  out->assign(viewed.second.begin(), viewed.second.end());
-  return viewed.first;
-}
+Result<PageHeader> Reader::ReadPage(Pgid id, std::vector<uint8_t>* out) { return ReadPageInto(id, out); }
 
 Status Reader::Walk(const BucketRef& b, const WalkHooks& hooks, std::vector<bool>* reached) {
-  Walker w(*this, hooks, reached);
-  {
-    std::lock_guard lk(mu_);
-    prefetch_ = b.root != 0;
+  if (reached != nullptr && reached->size() < meta_.pgid) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("bbolt: walk: reached bitmap has {} entries, want {}", reached->size(), meta_.pgid));
   }
-  Status st = w.WalkBucket(b, 0);
-  std::lock_guard lk(mu_);
-  prefetch_ = false;
-  return st;
+  Walker w(*this, hooks, reached);
+  return w.WalkBucket(b, 0);
 }
 
 Status Reader::ForEach(const BucketRef& b, const std::function<Status(const Entry&)>& fn) {

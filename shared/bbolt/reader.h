@@ -1,11 +1,30 @@
 // shared/bbolt/reader.h
 //
 // Reads a bbolt file (or an etcd snapshot file: bbolt bytes + a 32-byte sha256 trailer,
-// which bbolt ignores like any bytes past the high water mark) without mmap: pages are
-// pread in aligned 1 MiB blocks into a small LRU cache (16 blocks), so memory stays small
-// and flat whatever the file size, and a tree walk makes one large read per block of a
-// mostly ordered file instead of one per page. During walks a helper thread reads the next
-// blocks ahead. A Reader is not thread-safe: use it from one thread. Layout: shared/bbolt/FORMAT.md.
+// which bbolt ignores like any bytes past the high water mark) without mmap, with memory
+// that stays small and flat whatever the file size. Layout: shared/bbolt/FORMAT.md.
+//
+// How a walk reads: a branch page's children are fetched together, as one batch: their
+// page ids are sorted and merged into runs (gaps of a few pages are read through), and a
+// helper thread preads the runs into a buffer the batch owns, while the walk works on the
+// previous batch (the children of the next sibling branch are queued before this one's are
+// walked). A page whose overflow runs past its run is read on its own. Everything else
+// (Get, Last, ReadNode, ReadPage) preads the pages it needs, one page (plus overflow) at a
+// time.
+//
+// LIFETIME RULE. The reader never hands out a view into memory that it may reuse or free
+// while the holder can still use it:
+//   - a batch's pages live in its own buffer, which is owned by the walk frame that walks
+//     those pages and is released only when that frame returns, after every deeper frame
+//     (children, sub-buckets) has returned; the helper thread writes only into buffers of
+//     batches that no frame has been given pages of yet;
+//   - so the Entry views passed to WalkHooks::on_entry are valid until on_entry returns
+//     (copy what you keep), and the key bounds a frame checks its children against stay
+//     valid while it descends;
+//   - ReadPage, ReadNode, Get and Last return copies.
+// A Reader is not thread-safe: use it from one thread (the helper thread is internal).
+// Memory: at most kBatchBudget bytes per batch, at most kInflightBudget bytes in all
+// batches alive at once (beyond it a batch reads its pages one at a time).
 //
 // Every offset read from the file is range-checked. Damage is kCorruption with the page
 // id and the numbers ("bbolt: page 7 of 5: beyond the high water mark ..."), a file that is
@@ -137,26 +156,46 @@ class Reader {
 
  private:
   friend class Walker;
+  struct Batch;
+  // Owns a batch: waits for the helper thread to be done with it, then recycles its buffer.
+  class BatchHandle {
+   public:
+    BatchHandle() = default;
+    BatchHandle(Reader* r, std::unique_ptr<Batch> b);
+    BatchHandle(BatchHandle&& o) noexcept = default;
+    BatchHandle& operator=(BatchHandle&& o) noexcept;
+    ~BatchHandle();
+    Batch* get() const { return b_.get(); }
+    explicit operator bool() const { return b_ != nullptr; }
+
+   private:
+    Reader* r_ = nullptr;
+    std::unique_ptr<Batch> b_;
+  };
+  struct PageView {
+    PageHeader header;
+    std::span<const uint8_t> bytes;  // the page and its overflow pages
+  };
+
   Reader() = default;
   Status Init(int fd, const std::string& path);
-  // Returns a view of page id (and its overflow pages) through the block cache; valid
-  // until the next call.
-  Result<std::pair<PageHeader, std::span<const uint8_t>>> ViewPage(Pgid id);
-  // A view of file bytes [offset, offset + len), which must lie below the high water mark.
-  Result<const uint8_t*> Bytes(uint64_t offset, uint64_t len);
-  struct Block {
-    uint64_t index = UINT64_MAX;
-    uint64_t len = 0;
-    uint64_t used = 0;
-    bool loading = false;  // being read by the prefetch thread
-    std::vector<uint8_t> data;
-  };
-  Result<const Block*> LoadBlock(uint64_t index);
-  // Queues the blocks after `index` for the prefetch thread (during walks only), so the
-  // kernel's copy of the next blocks overlaps the caller's work on this one. mu_ held.
-  void ScheduleAhead(uint64_t index);
-  Block* Victim();  // the least recently used block not being read; mu_ held
-  void PrefetchLoop();
+  // Reads page id with its overflow pages into out (checked like ReadPage).
+  Result<PageHeader> ReadPageInto(Pgid id, std::vector<uint8_t>* out);
+  // Checks a page header read at page id against id and the high water mark.
+  Status CheckHeader(Pgid id, const PageHeader& h) const;
+  // The windows (ranges of indexes into ids, in order) to fetch ids in, each one batch.
+  // `tail`: pages to read past the last wanted page of a run (its likely overflow).
+  std::vector<std::pair<size_t, size_t>> Windows(const std::vector<Pgid>& ids, uint64_t tail) const;
+  // Queues ids[from, to) for the helper thread.
+  BatchHandle Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail);
+  // Waits until the batch is read (reading it here if the helper has not started it).
+  Status Await(Batch& b);
+  // Page id from an awaited batch; a page the batch does not hold whole is read on its own
+  // into memory the batch owns. Valid while the batch lives.
+  Result<PageView> BatchPage(Batch& b, Pgid id);
+  Status ReadRuns(Batch& b);
+  void Release(std::unique_ptr<Batch> b);
+  void FetchLoop();
 
   UniqueFd owned_fd_;
   int fd_ = -1;
@@ -166,15 +205,13 @@ class Reader {
   int meta_page_ = 0;
   Pgid high_water_ = 0;
 
-  std::vector<Block> blocks_;
-  uint64_t clock_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Block*> queue_;
-  bool prefetch_ = false;  // set during Walk
+  std::deque<Batch*> queue_;  // submitted, not started
   bool stop_ = false;
-  std::thread prefetcher_;
-  std::vector<uint8_t> span_;  // a page span that crosses blocks
+  std::thread fetcher_;
+  uint64_t inflight_bytes_ = 0;  // buffers of live batches; mu_
+  std::vector<std::vector<uint8_t>> pool_;  // recycled batch buffers; mu_
   std::atomic<uint64_t> bytes_read_ = 0;
   std::atomic<uint64_t> read_calls_ = 0;
 };
