@@ -23,6 +23,8 @@ constexpr uint64_t kTailPages = 8;
 constexpr uint64_t kBatchBudget = 4u << 20;
 constexpr uint64_t kInflightBudget = 24u << 20;
 constexpr size_t kPoolBuffers = 4;
+// A walk queues the grandchildren of this many upcoming branch children ahead of time.
+constexpr size_t kSiblingsAhead = 2;
 // Deeper than any real tree (bbolt trees of 2^32 keys have height < 10).
 constexpr int kMaxDepth = 64;
 
@@ -154,7 +156,8 @@ std::vector<std::pair<size_t, size_t>> Reader::Windows(const std::vector<Pgid>& 
   return w;
 }
 
-Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail) {
+Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail,
+                                   bool optional) {
   auto b = std::make_unique<Batch>();
   const uint64_t ps = meta_.page_size;
   uint64_t offset = 0;
@@ -164,6 +167,7 @@ Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, si
   });
   b->bytes = offset;
   std::unique_lock lk(mu_);
+  if (optional && inflight_bytes_ + b->bytes > kInflightBudget / 2) return BatchHandle();
   if (b->runs.empty() || inflight_bytes_ + b->bytes > kInflightBudget) {
     b->lazy = true;
     b->runs.clear();
@@ -219,17 +223,29 @@ void Reader::FetchLoop() {
 
 Status Reader::Await(Batch& b) {
   std::unique_lock lk(mu_);
-  if (b.state == Batch::State::kQueued) {
-    // Not started: read it here rather than wait for the helper to get to it.
-    queue_.erase(std::find(queue_.begin(), queue_.end(), &b));
-    b.state = Batch::State::kRunning;
+  while (b.state != Batch::State::kDone) {
+    // Rather than wait, read: b itself if the helper has not started it, else the next
+    // queued batch (so both threads copy while the helper finishes b).
+    Batch* job = nullptr;
+    if (b.state == Batch::State::kQueued) {
+      job = &b;
+      queue_.erase(std::find(queue_.begin(), queue_.end(), &b));
+    } else if (!queue_.empty()) {
+      job = queue_.front();
+      queue_.pop_front();
+    }
+    if (job == nullptr) {
+      cv_.wait(lk);
+      continue;
+    }
+    job->state = Batch::State::kRunning;
     lk.unlock();
-    Status st = ReadRuns(b);
+    Status st = ReadRuns(*job);
     lk.lock();
-    b.status = std::move(st);
-    b.state = Batch::State::kDone;
+    job->status = std::move(st);
+    job->state = Batch::State::kDone;
+    cv_.notify_all();
   }
-  cv_.wait(lk, [&] { return b.state == Batch::State::kDone; });
   return b.status;
 }
 
@@ -451,13 +467,17 @@ class Walker {
     const uint64_t tail = TailHint(level + 1);
     const auto windows = r_.Windows(ids, tail);
     BatchHandle cur = pre ? std::move(pre) : r_.Submit(ids, windows[0].first, windows[0].second, tail);
-    BatchHandle next_children;  // the next sibling branch's first window of children
     for (size_t w = 0; w < windows.size(); ++w) {
       BatchHandle next;
       if (w + 1 < windows.size()) next = r_.Submit(ids, windows[w + 1].first, windows[w + 1].second, tail);
       RETURN_IF_ERROR(r_.Await(*cur.get()));
-      for (size_t i = windows[w].first; i < windows[w].second; ++i) {
-        BatchHandle mine = std::move(next_children);
+      // The children of the next kSiblingsAhead branch children, queued before this one is
+      // walked so that reading overlaps walking (by index in the window).
+      const size_t from = windows[w].first, to = windows[w].second;
+      std::vector<BatchHandle> ahead(to - from);
+      size_t queued_to = from + 1;
+      for (size_t i = from; i < to; ++i) {
+        BatchHandle mine = std::move(ahead[i - from]);
         if (!Reachable(ids[i])) {
           RETURN_IF_ERROR(std::exchange(status_, {}));
           continue;
@@ -468,17 +488,17 @@ class Walker {
           continue;
         }
         NoteOverflow(level + 1, view->header.overflow);
-        if ((view->header.flags & kBranchPageFlag) && i + 1 < windows[w].second && ids[i + 1] < r_.meta().pgid &&
-            !(*reached_)[ids[i + 1]]) {
-          // Queue the next sibling's children now, so they are read while this one is walked.
-          auto sibling = r_.BatchPage(*cur.get(), ids[i + 1]);
-          if (sibling && (sibling->header.flags & kBranchPageFlag)) {
+        if (view->header.flags & kBranchPageFlag) {
+          for (; queued_to < std::min(to, i + 1 + kSiblingsAhead); ++queued_to) {
+            const Pgid sid = ids[queued_to];
+            if (sid >= r_.meta().pgid || (*reached_)[sid]) continue;
+            auto sibling = r_.BatchPage(*cur.get(), sid);
+            if (!sibling || !(sibling->header.flags & kBranchPageFlag)) continue;
             std::vector<Pgid> grand = ChildIds(sibling->header, sibling->bytes);
-            if (!grand.empty()) {
-              const uint64_t gtail = TailHint(level + 2);
-              auto gw = r_.Windows(grand, gtail);
-              next_children = r_.Submit(grand, gw[0].first, gw[0].second, gtail);
-            }
+            if (grand.empty()) continue;
+            const uint64_t gtail = TailHint(level + 2);
+            auto gw = r_.Windows(grand, gtail);
+            ahead[queued_to - from] = r_.Submit(grand, gw[0].first, gw[0].second, gtail, /*optional=*/true);
           }
         }
         std::optional<std::string_view> child_hi = i + 1 < keys.size() ? std::optional(keys[i + 1]) : hi;

@@ -186,9 +186,11 @@ class Reader {
   // The windows (ranges of indexes into ids, in order) to fetch ids in, each one batch.
   // `tail`: pages to read past the last wanted page of a run (its likely overflow).
   std::vector<std::pair<size_t, size_t>> Windows(const std::vector<Pgid>& ids, uint64_t tail) const;
-  // Queues ids[from, to) for the helper thread.
-  BatchHandle Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail);
-  // Waits until the batch is read (reading it here if the helper has not started it).
+  // Queues ids[from, to) for the helper thread. An `optional` batch (read-ahead) is not
+  // made (empty handle) when batches alive hold half the memory budget already.
+  BatchHandle Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail, bool optional = false);
+  // Waits until the batch is read; meanwhile reads it here if the helper has not started
+  // it, or reads other queued batches.
   Status Await(Batch& b);
   // Page id from an awaited batch; a page the batch does not hold whole is read on its own
   // into memory the batch owns. Valid while the batch lives.

@@ -25,5 +25,26 @@ TEST(Crc32c, ExtendEqualsWholeValue) {
   }
 }
 
+// Long inputs take the three-stream path (blocks of 8 KiB and 256 B joined by shift
+// tables); every length and split must give the table-driven result.
+TEST(Crc32c, ThreeStreamPathEqualsBytewise) {
+  std::string s;
+  uint32_t x = 12345;
+  for (int i = 0; i < 3 * 8192 * 2 + 3 * 256 * 3 + 77; ++i) {
+    x = x * 1103515245u + 12345u;
+    s.push_back(static_cast<char>(x >> 24));
+  }
+  auto bytewise = [](uint32_t crc, std::string_view v) {  // one byte at a time: no stream path
+    for (char ch : v) crc = Extend(crc, std::string_view(&ch, 1));
+    return crc;
+  };
+  for (size_t len : {size_t{767}, size_t{768}, size_t{769}, size_t{24575}, size_t{24576}, size_t{24577}, s.size()}) {
+    EXPECT_EQ(Value(s.substr(0, len)), bytewise(0, s.substr(0, len))) << "length " << len;
+  }
+  for (size_t cut : {size_t{1}, size_t{4096}, size_t{30000}}) {
+    EXPECT_EQ(Extend(Value(s.substr(0, cut)), s.substr(cut)), bytewise(0, s)) << "cut at " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace etcdrestore::crc32c
