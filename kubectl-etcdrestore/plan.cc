@@ -72,11 +72,44 @@ Result<std::string> ReadText(const std::string& path) {
   return text;
 }
 
+// A new file (CreateExclusive: never over, or through, whatever is at path); removed again
+// if writing it fails.
 Status WriteFile(const std::string& path, const std::string& content, mode_t mode) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-  RETURN_IF_ERROR(WriteAll(fd.get(), path, content.data(), content.size()));
-  if (fchmod(fd.get(), mode) != 0) return Fail(ErrnoError("chmod \"" + path + "\"", errno));
-  return fd.Close(path);
+  ASSIGN_OR_RETURN(UniqueFd fd, CreateExclusive(path, mode));
+  Status st = WriteAll(fd.get(), path, content.data(), content.size());
+  if (st) st = fd.Close(path);
+  if (!st) ::unlink(path.c_str());
+  return st;
+}
+
+// Writes the scripts into out_dir: all of them, or (on any error) none. The dir holds what
+// root runs later on the nodes, so it must be missing (made 0700 here) or a real directory
+// of ours: not a symlink, not another user's (who could edit the scripts before they run).
+Status WriteScripts(const std::string& out_dir, const std::vector<plan::File>& files) {
+  struct stat st{};
+  const bool existed = ::lstat(out_dir.c_str(), &st) == 0;
+  if (existed && (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()))
+    return Fail(ErrorCode::kFailedPrecondition,
+                "plan: --out-dir " + Quote(out_dir) + " is " + DescribePath(out_dir) +
+                    "; scripts go only into a new directory or one of your own (use a new --out-dir)");
+  for (const auto& file : files) {
+    const std::string path = JoinPath(out_dir, file.name);
+    if (PathExists(path))
+      return Fail(ErrorCode::kAlreadyExists, "plan: " + Quote(path) + " exists (" + DescribePath(path) +
+                                                 "); not overwriting it (use a new --out-dir)");
+  }
+  if (auto st_made = MakeDirs(out_dir, 0700); !st_made) return Fail(std::move(st_made).error().Wrap("plan"));
+  std::vector<std::string> written;
+  for (const auto& file : files) {
+    const std::string path = JoinPath(out_dir, file.name);
+    if (auto w = WriteFile(path, file.content, file.executable ? 0755 : 0644); !w) {
+      for (const auto& p : written) ::unlink(p.c_str());
+      if (!existed) ::rmdir(out_dir.c_str());
+      return Fail(std::move(w).error().Wrap("plan: writing the scripts (none were kept)"));
+    }
+    written.push_back(path);
+  }
+  return {};
 }
 
 RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
@@ -165,14 +198,7 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
     std::fputs(plan::RenderJson(p).c_str(), stdout);
   } else {
     auto files = plan::RenderScripts(p);
-    for (const auto& file : files) {
-      const std::string path = JoinPath(f.out_dir, file.name);
-      if (PathExists(path))
-        return Fail(ErrorCode::kAlreadyExists, "plan: \"" + path + "\" exists; not overwriting (use a new --out-dir)");
-    }
-    RETURN_IF_ERROR(MakeDirs(f.out_dir, 0755));
-    for (const auto& file : files)
-      RETURN_IF_ERROR(WriteFile(JoinPath(f.out_dir, file.name), file.content, file.executable ? 0755 : 0644));
+    RETURN_IF_ERROR(WriteScripts(f.out_dir, files));
     std::printf("plan %s: wrote %zu scripts, README.md and plan.json to %s; run the phases in the order README.md "
                 "gives\n",
                 p.id.c_str(), p.nodes.size(), AbsolutePath(f.out_dir).c_str());

@@ -26,7 +26,6 @@
 #include "kubectl-etcdrestore/output.h"
 #include "shared/base/file.h"
 #include "shared/base/sha256.h"
-#include "shared/base/signal_cleanup.h"
 #include "shared/etcdclient/client.h"
 #include "shared/etcdclient/snapshot_save.h"
 #include "shared/etcddb/status.h"
@@ -321,38 +320,30 @@ Result<json> ParseJson(const std::string& text, const std::string& what) {
   return j;
 }
 
-// Copies the node's snapshot file to `path` with the checks of direct mode.
+// Copies the node's snapshot file to `path` with the checks of direct mode, through a
+// fresh "<path>.part" of our own (AtomicFile: never through a planted link or file).
 Result<etcdclient::SaveResult> CopyVerified(const std::string& from, const std::string& path,
                                             etcddb::SnapshotStatus* db_status) {
-  const std::string part = path + ".part";
-  ScopedRemoveOnSignal on_signal(part);
-  auto fail = [&](Error e) -> Result<etcdclient::SaveResult> {
-    ::unlink(part.c_str());
-    return Fail(std::move(e));
-  };
   ASSIGN_OR_RETURN(UniqueFd in, OpenFile(from, O_RDONLY | O_CLOEXEC));
-  auto out = OpenFile(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (!out) return fail(out.error());
+  auto created = AtomicFile::Create(path, ".part", 0600);
+  if (!created) return Fail(std::move(created).error().Wrap("save"));
+  AtomicFile out = std::move(*created);
+  const std::string& part = out.temp_path();
   etcdclient::TrailerVerifier verifier;
   std::string buf(1 << 20, '\0');
   uint64_t off = 0;
   for (;;) {
-    auto n = ReadSomeAt(in.get(), from, buf.data(), buf.size(), off);
-    if (!n) return fail(n.error());
-    if (*n == 0) break;
-    verifier.Update(std::string_view(buf.data(), *n));
-    if (auto st = WriteAll(out->get(), part, buf.data(), *n); !st) return fail(st.error());
-    off += *n;
+    ASSIGN_OR_RETURN(size_t n, ReadSomeAt(in.get(), from, buf.data(), buf.size(), off));
+    if (n == 0) break;
+    verifier.Update(std::string_view(buf.data(), n));
+    RETURN_IF_ERROR(WriteAll(out.fd(), part, buf.data(), n));
+    off += n;
   }
   auto digest = verifier.Finish();
-  if (!digest) return fail(digest.error().Wrap(Quote(from)));
-  if (auto st = Fsync(out->get(), part); !st) return fail(st.error());
-  if (auto st = out->Close(part); !st) return fail(st.error());
-  auto status = etcddb::ComputeStatus(part);
-  if (!status) return fail(status.error());
-  *db_status = *status;
-  if (auto st = Rename(part, path); !st) return fail(st.error());
-  RETURN_IF_ERROR(FsyncDir(DirName(AbsolutePath(path))));
+  if (!digest) return Fail(digest.error().Wrap(Quote(from)));
+  RETURN_IF_ERROR(Fsync(out.fd(), part));
+  ASSIGN_OR_RETURN(*db_status, etcddb::ComputeStatus(part));
+  RETURN_IF_ERROR(out.Commit());
   return etcdclient::SaveResult{off, *digest};
 }
 
@@ -458,8 +449,11 @@ RunResult Run(const SaveFlags& flags, const GlobalFlags& global) {
     return Fail(ErrorCode::kInvalidArgument, "--output must be json (or absent), not " + Quote(f.output));
   }
   if (f.path.empty()) f.path = "etcd-snapshot-" + UtcNow("%Y%m%dT%H%M%SZ") + ".db";
-  if (PathExists(f.path)) {
-    return Fail(ErrorCode::kAlreadyExists, Quote(f.path) + " already exists; choose another path");
+  // PATH and PATH.json must be new (lstat: a planted symlink counts as existing); a stale
+  // PATH.part or PATH.json.tmp is checked by AtomicFile when it is created.
+  for (const std::string& p : {f.path, topology::SidecarPath(f.path)}) {
+    if (PathExists(p))
+      return Fail(ErrorCode::kAlreadyExists, Quote(p) + " already exists (" + DescribePath(p) + "); choose another path");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<kube::Client> client, global.NewClient());
   ASSIGN_OR_RETURN(topology::Topology t, kube::Discover(*client));
@@ -488,7 +482,13 @@ RunResult Run(const SaveFlags& flags, const GlobalFlags& global) {
     sc.snapshot.sha256 = HexDigest(digest);
   }
   const std::string sidecar_path = topology::SidecarPath(f.path);
-  RETURN_IF_ERROR(topology::WriteSidecar(sidecar_path, sc));
+  if (Status st = topology::WriteSidecar(sidecar_path, sc); !st) {
+    // A snapshot without its sidecar is half a save: take it back out (it is the file we
+    // just wrote, so that a rerun with the same PATH works).
+    if (copied) ::unlink(f.path.c_str());
+    return Fail(std::move(st).error().Wrap(copied ? "save (the snapshot " + Quote(f.path) + " was removed again)"
+                                                  : std::string("save")));
+  }
 
   if (f.output == "json") {
     std::fputs(topology::SidecarToJson(sc).c_str(), stdout);

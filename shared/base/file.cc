@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <vector>
+
+#include "shared/base/signal_cleanup.h"
 
 namespace etcdrestore {
 
@@ -137,19 +140,191 @@ Result<bool> IsEmptyDir(const std::string& path) {
 }
 
 Status MakeDirs(const std::string& path, mode_t mode) {
-  std::error_code ec;
-  std::filesystem::path p(path);
-  std::string cur;
-  for (const auto& part : p) {
-    cur = cur.empty() ? part.string() : (cur == "/" ? "/" + part.string() : cur + "/" + part.string());
-    if (cur.empty() || cur == "/") continue;
-    if (::mkdir(cur.c_str(), mode) == 0) {
-      if (::chmod(cur.c_str(), mode) != 0) return Fail(ErrnoError("chmod " + Quote(cur), errno));
-    } else if (errno != EEXIST) {
-      return Fail(ErrnoError("mkdir " + Quote(cur), errno));
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  // Every prefix ending at a '/' (or the end), shallowest first: "a", "a/b", "a/b/c".
+  std::vector<std::string> prefixes;
+  for (size_t i = 1; i <= p.size(); ++i)
+    if (i == p.size() || (p[i] == '/' && p[i - 1] != '/')) prefixes.push_back(p.substr(0, i));
+  for (const auto& cur : prefixes) {
+    struct stat st{};
+    if (::lstat(cur.c_str(), &st) != 0) {
+      if (errno != ENOENT) return Fail(ErrnoError("stat " + Quote(cur), errno));
+      Status made = MakeDir(cur, mode);
+      // Another process may have made it meanwhile: fine if it is a real dir now.
+      if (!made && !(made.error().code() == ErrorCode::kAlreadyExists && ::lstat(cur.c_str(), &st) == 0 &&
+                     S_ISDIR(st.st_mode)))
+        return made;
+      continue;
     }
+    if (S_ISLNK(st.st_mode)) {
+      if (st.st_uid != ::geteuid() && st.st_uid != 0)
+        return Fail(ErrorCode::kFailedPrecondition,
+                    Quote(cur) + " is " + DescribePath(cur) +
+                        ": a link another user may have planted; not following it (pass the real directory)");
+      if (::stat(cur.c_str(), &st) != 0) return Fail(ErrnoError("stat " + Quote(cur), errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+      return Fail(ErrorCode::kAlreadyExists,
+                  "mkdir " + Quote(cur) + ": it exists and is " + DescribePath(cur) + ", not a directory");
   }
   return {};
+}
+
+std::string DescribePath(const std::string& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return "nothing";
+    return ErrnoError("unreadable", errno).message();
+  }
+  std::string what;
+  if (S_ISLNK(st.st_mode)) {
+    char buf[4096];
+    ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    what = "a symlink to " + (n >= 0 ? Quote(std::string_view(buf, static_cast<size_t>(n))) : std::string("?"));
+  } else if (S_ISFIFO(st.st_mode)) {
+    what = "a fifo";
+  } else if (S_ISSOCK(st.st_mode)) {
+    what = "a socket";
+  } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    what = "a device";
+  } else if (S_ISDIR(st.st_mode)) {
+    what = "a directory";
+  } else if (S_ISREG(st.st_mode)) {
+    what = "a regular file";
+  } else {
+    what = "a file of unknown type";
+  }
+  if (st.st_uid != ::geteuid()) what += " owned by uid " + std::to_string(st.st_uid);
+  return what;
+}
+
+Result<UniqueFd> CreateExclusive(const std::string& path, mode_t mode, int access) {
+  int fd = ::open(path.c_str(), access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == EEXIST) {
+      struct stat st{};
+      const bool regular = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+      return Fail(ErrorCode::kAlreadyExists, "create " + Quote(path) + ": it already exists (" + DescribePath(path) +
+                                                 "); " + (regular ? "not overwriting it" : "not writing through it"));
+    }
+    return Fail(ErrnoError("open " + Quote(path), err));
+  }
+  UniqueFd file(fd);
+  if (::fchmod(fd, mode) != 0) {  // a fresh inode of ours: umask must not narrow the mode
+    Error e = ErrnoError("chmod " + Quote(path), errno);
+    ::unlink(path.c_str());
+    return Fail(std::move(e));
+  }
+  return file;
+}
+
+namespace {
+
+Status RemoveStale(const std::string& path, bool dir) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return Fail(ErrnoError("stat " + Quote(path), errno));
+  }
+  const bool kind_ok = dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
+  if (!kind_ok || st.st_uid != ::geteuid())
+    return Fail(ErrorCode::kFailedPrecondition,
+                "stale " + Quote(path) + " is " + DescribePath(path) +
+                    ", not something this tool left; not removing it or writing through it (remove it yourself if "
+                    "that is safe)");
+  // Swapped for a link meanwhile? unlink and remove_all remove a link itself, never its target.
+  if (dir) return RemoveAll(path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return Fail(ErrnoError("remove stale " + Quote(path), errno));
+  return {};
+}
+
+}  // namespace
+
+Status RemoveStaleFile(const std::string& path) { return RemoveStale(path, false); }
+Status RemoveStaleDir(const std::string& path) { return RemoveStale(path, true); }
+
+Status MakeDir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) {  // mkdir never follows a link at path
+    const int err = errno;
+    if (err == EEXIST)
+      return Fail(ErrorCode::kAlreadyExists, "mkdir " + Quote(path) + ": it already exists (" + DescribePath(path) + ")");
+    return Fail(ErrnoError("mkdir " + Quote(path), err));
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return Fail(ErrorCode::kFailedPrecondition,
+                "mkdir " + Quote(path) + ": the new directory was replaced at once (it is " + DescribePath(path) + ")");
+  UniqueFd dir(fd);
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return Fail(ErrnoError("stat " + Quote(path), errno));
+  if (st.st_uid != ::geteuid())
+    return Fail(ErrorCode::kFailedPrecondition, "mkdir " + Quote(path) + ": the new directory was replaced at once (it is " +
+                                                    DescribePath(path) + ")");
+  if (::fchmod(fd, mode) != 0) return Fail(ErrnoError("chmod " + Quote(path), errno));
+  return {};
+}
+
+AtomicFile::AtomicFile(std::string path, std::string temp, UniqueFd fd, dev_t dev, ino_t ino)
+    : path_(std::move(path)), temp_(std::move(temp)), fd_(std::move(fd)), dev_(dev), ino_(ino) {}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : path_(std::move(o.path_)),
+      temp_(std::move(o.temp_)),
+      fd_(std::move(o.fd_)),
+      dev_(o.dev_),
+      ino_(o.ino_),
+      done_(o.done_) {
+  o.done_ = true;  // the moved-from object must not remove anything
+}
+
+Result<AtomicFile> AtomicFile::Create(const std::string& path, std::string_view suffix, mode_t mode, int access) {
+  std::string temp = path + std::string(suffix);
+  for (int attempt = 0;; ++attempt) {
+    auto fd = CreateExclusive(temp, mode, access);
+    if (!fd) {
+      // A leftover of ours is removed and the create retried; anything else is refused.
+      if (fd.error().code() != ErrorCode::kAlreadyExists || attempt == 2) return Fail(std::move(fd).error());
+      RETURN_IF_ERROR(RemoveStaleFile(temp));
+      continue;
+    }
+    struct stat st{};
+    if (::fstat(fd->get(), &st) != 0) {
+      Error e = ErrnoError("stat " + Quote(temp), errno);
+      ::unlink(temp.c_str());
+      return Fail(std::move(e));
+    }
+    RemoveOnSignal(temp);
+    return AtomicFile(path, std::move(temp), std::move(*fd), st.st_dev, st.st_ino);
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (done_) return;
+  if (IsOurs(temp_)) ::unlink(temp_.c_str());
+  ForgetOnSignal(temp_);
+}
+
+bool AtomicFile::IsOurs(const std::string& p) const {
+  struct stat st{};
+  return ::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev_ && st.st_ino == ino_;
+}
+
+Status AtomicFile::Commit() {
+  RETURN_IF_ERROR(Fsync(fd_.get(), temp_));
+  RETURN_IF_ERROR(fd_.Close(temp_));
+  if (!IsOurs(temp_))
+    return Fail(ErrorCode::kFailedPrecondition, Quote(temp_) + " was replaced while it was being written (it is now " +
+                                                    DescribePath(temp_) + "); not renaming it to " + Quote(path_));
+  RETURN_IF_ERROR(Rename(temp_, path_));
+  done_ = true;
+  ForgetOnSignal(temp_);
+  if (!IsOurs(path_))
+    return Fail(ErrorCode::kFailedPrecondition, Quote(path_) + " was replaced right after it was written (it is now " +
+                                                    DescribePath(path_) + "); check who else writes to its directory");
+  return FsyncDir(DirName(AbsolutePath(path_)));
 }
 
 Status RemoveAll(const std::string& path) {

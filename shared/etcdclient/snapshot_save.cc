@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "shared/base/file.h"
-#include "shared/base/signal_cleanup.h"
 
 namespace etcdrestore::etcdclient {
 namespace {
@@ -16,22 +15,6 @@ namespace {
 constexpr size_t kTrailerSize = 32;
 // Writeback of the received bytes is started every this many bytes (see StartWriteback).
 constexpr uint64_t kWritebackStep = 8 << 20;
-
-// Removes the .part file unless disarmed (the rename consumed it); until then a signal
-// (SIGINT, SIGTERM, ...) removes it too.
-class PartFileGuard {
- public:
-  explicit PartFileGuard(std::string path) : path_(std::move(path)), on_signal_(path_) {}
-  ~PartFileGuard() {
-    if (armed_) ::unlink(path_.c_str());
-  }
-  void Disarm() { armed_ = false; }
-
- private:
-  std::string path_;
-  ScopedRemoveOnSignal on_signal_;
-  bool armed_ = true;
-};
 
 }  // namespace
 
@@ -71,17 +54,22 @@ Result<Sha256Digest> TrailerVerifier::Finish() {
 Result<SaveResult> SaveSnapshot(Client& client, const SaveOptions& options) {
   RETURN_IF_ERROR(client.WaitConnected(options.connect_timeout));
 
+  // A fresh "<path>.part" of our own (shared/base/file.h AtomicFile): a stale .part is
+  // removed only when it is a regular file we own; a planted link, fifo or another user's
+  // file there is an error, and nothing is written.
   const std::string part = options.path + ".part";
-  int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    // etcdctl: "could not open X.part (open X.part: no such file or directory)"
-    Error e = ErrnoError("open " + part, errno);
-    return Fail(e.code(), "could not open " + part + " (" + e.message() + ")");
+  auto created = AtomicFile::Create(options.path, ".part", 0600);
+  if (!created) {
+    Error e = std::move(created).error();
+    // etcdctl: "could not open X.part (open X.part: no such file or directory)".
+    const std::string quoted_open = "open " + Quote(part) + ": ";
+    if (e.message().starts_with(quoted_open))
+      return Fail(e.code(), "could not open " + part + " (open " + part + ": " +
+                                e.message().substr(quoted_open.size()) + ")");
+    return Fail(std::move(e).Wrap("snapshot save"));
   }
-  UniqueFd file(fd);
-  PartFileGuard guard(part);
-  // O_CREAT's mode does not apply to a stale .part that already existed.
-  if (::fchmod(fd, 0600) != 0) return Fail(ErrnoError("chmod " + part, errno));
+  AtomicFile file = std::move(*created);
+  const int fd = file.fd();
 
   TrailerVerifier verifier;
   uint64_t written = 0, writeback_from = 0;
@@ -101,11 +89,8 @@ Result<SaveResult> SaveSnapshot(Client& client, const SaveOptions& options) {
 
   ASSIGN_OR_RETURN(Sha256Digest digest, verifier.Finish());
   RETURN_IF_ERROR(Fsync(fd, part));
-  RETURN_IF_ERROR(file.Close(part));
   if (options.verify) RETURN_IF_ERROR(options.verify(part));
-  RETURN_IF_ERROR(Rename(part, options.path));
-  guard.Disarm();
-  RETURN_IF_ERROR(FsyncDir(DirName(AbsolutePath(options.path))));
+  RETURN_IF_ERROR(file.Commit());
   return SaveResult{written, digest};
 }
 

@@ -1,12 +1,15 @@
 // shared/etcdclient/snapshot_save.h
 //
 // Downloads a snapshot (Maintenance.Snapshot) to a file, safely:
-//   1. writes "<path>.part" (created 0600, truncated), removed again on any error;
+//   1. writes "<path>.part", a fresh 0600 inode of ours (shared/base/file.h AtomicFile: a
+//      stale .part is removed only if it is a regular file we own, a planted link, fifo or
+//      foreign file is an error), removed again on any error;
 //   2. checks the stream's sha256 trailer while it streams: the last 32 bytes must be the
 //      SHA-256 of everything before them, and the size must satisfy size % 512 == 32
 //      (etcdctl's "sha256 checksum not found [bytes: N]" otherwise);
 //   3. optionally runs a caller-supplied check on the finished .part (bbolt structure);
-//   4. fsyncs the file, renames it to <path> (replacing it), fsyncs the directory.
+//   4. fsyncs the file, renames it to <path> (replacing it; a symlink at <path> is replaced
+//      itself, never followed), fsyncs the directory.
 // The file is byte-identical to what etcdctl 3.4 writes (db bytes + trailer).
 // The connection is checked first (Client::WaitConnected with connect_timeout), so a dead
 // endpoint or a TLS failure fails within that time and says which.

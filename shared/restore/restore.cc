@@ -177,7 +177,7 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
   const std::string db_path = JoinPath(snap_dir, "db");
   {
     ASSIGN_OR_RETURN(UniqueFd src, OpenFile(o.snapshot_path, O_RDONLY));
-    ASSIGN_OR_RETURN(UniqueFd dst, OpenFile(db_path, O_RDWR | O_CREAT | O_EXCL, 0600));  // hashed as written
+    ASSIGN_OR_RETURN(UniqueFd dst, CreateExclusive(db_path, 0600, O_RDWR));  // hashed as written
     ASSIGN_OR_RETURN(uint64_t size_now, FileSize(src.get(), o.snapshot_path));
     if (size_now != plan.snapshot_size)
       return Fail(ErrorCode::kFailedPrecondition, "snapshot " + Quote(o.snapshot_path) + " changed size while restoring (" +

@@ -26,7 +26,8 @@ void RemoveEmptyDirs(const std::vector<std::string>& dirs) {
 
 bool PidAlive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-// Removes "<dir>/<prefix><pid>" dirs whose process is gone.
+// Removes "<dir>/<prefix><pid>" dirs whose process is gone, when they are real dirs of ours
+// (RemoveStaleDir: a symlink or another user's entry with that name is left alone).
 void RemoveStaleIn(const std::string& parent, const std::string& prefix) {
   DIR* d = ::opendir(parent.c_str());
   if (!d) return;
@@ -34,7 +35,7 @@ void RemoveStaleIn(const std::string& parent, const std::string& prefix) {
     std::string n = e->d_name;
     if (n.rfind(prefix, 0) != 0) continue;
     pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + prefix.size()));
-    if (!PidAlive(pid)) (void)RemoveAll(JoinPath(parent, n));
+    if (!PidAlive(pid)) (void)RemoveStaleDir(JoinPath(parent, n));
   }
   ::closedir(d);
 }
@@ -111,15 +112,22 @@ bool WalLockedByRunningEtcd(const std::string& dir) {
 }
 
 Status CheckTarget(const std::string& what, const std::string& abs_path) {
-  RemoveStaleStaging(abs_path);
   struct stat st{};
-  if (::stat(abs_path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return {};
-    return Fail(ErrnoError(what + " \"" + abs_path + "\"", errno));
+  if (::lstat(abs_path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Fail(ErrnoError(what + " \"" + abs_path + "\"", errno));
+    RemoveStaleStaging(abs_path);
+    return {};
   }
+  // The restore writes into an existing empty target: never through a link (planted in a
+  // dir others can write to, it would point the restore at any empty dir).
+  if (S_ISLNK(st.st_mode))
+    return Fail(ErrorCode::kFailedPrecondition, what + " \"" + abs_path + "\" is " + DescribePath(abs_path) +
+                                                    "; not restoring through a symlink: pass the real directory as --" +
+                                                    what);
   if (!S_ISDIR(st.st_mode))
     return Fail(ErrorCode::kAlreadyExists,
                 what + " \"" + abs_path + "\" exists and is not a directory; choose another --" + what);
+  RemoveStaleStaging(abs_path);
   if (WalLockedByRunningEtcd(abs_path))
     return Fail(ErrorCode::kFailedPrecondition,
                 what + " \"" + abs_path +
@@ -148,16 +156,17 @@ Result<StagingDir> StagingDir::Create(const std::string& target) {
   }
   RemoveStaleStaging(abs);
   struct stat st{};
-  bool inside = ::stat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  bool inside = ::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);  // CheckTarget refused a link
   std::string path = inside ? JoinPath(abs, kStagingInfix + std::to_string(::getpid()))
                             : JoinPath(parent, "." + base + kStagingInfix + std::to_string(::getpid()));
-  (void)RemoveAll(path);  // our own pid: a leftover of this very process cannot exist; be safe
-  if (::mkdir(path.c_str(), 0700) != 0) {
-    Error e = ErrnoError("create staging dir \"" + path + "\"", errno);
+  // Our own pid: a leftover of an earlier process with this pid, removed only if it is a
+  // real dir of ours; then a fresh dir (MakeDir: mkdir 0700, never through a link).
+  Status made = RemoveStaleDir(path);
+  if (made) made = MakeDir(path, 0700);
+  if (!made) {
     RemoveEmptyDirs(created);
-    return Fail(std::move(e));
+    return Fail(std::move(made).error().Wrap("create staging dir for \"" + abs + "\""));
   }
-  ::chmod(path.c_str(), 0700);
   RemoveOnSignal(path);
   StagingDir dir(abs, path, inside);
   dir.created_parents_ = std::move(created);

@@ -41,8 +41,7 @@ std::string EncodeRestoreSnap(const membership::Cluster& cluster) {
 Result<std::string> WriteRestoreSnap(const std::string& dir, const membership::Cluster& cluster) {
   const std::string bytes = EncodeRestoreSnap(cluster);
   const std::string path = JoinPath(dir, SnapFileName(1, cluster.members.size()));
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (fchmod(fd.get(), 0600) != 0) return Fail(ErrnoError("chmod \"" + path + "\"", errno));
+  ASSIGN_OR_RETURN(UniqueFd fd, CreateExclusive(path, 0600));
   RETURN_IF_ERROR(WriteAll(fd.get(), path, bytes.data(), bytes.size()));
   RETURN_IF_ERROR(Fsync(fd.get(), path));
   RETURN_IF_ERROR(fd.Close(path));

@@ -174,22 +174,9 @@ std::string SidecarPath(std::string_view snapshot_path) {
 
 Status WriteSidecar(const std::string& path, const Sidecar& s) {
   const std::string text = SidecarToJson(s);
-  const std::string tmp = path + ".tmp";
-  {
-    ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    Status st = WriteAll(fd.get(), tmp, text.data(), text.size());
-    if (st) st = Fsync(fd.get(), tmp);
-    if (st) st = fd.Close(tmp);
-    if (!st) {
-      std::remove(tmp.c_str());
-      return st;
-    }
-  }
-  if (Status st = Rename(tmp, path); !st) {
-    std::remove(tmp.c_str());
-    return st;
-  }
-  return FsyncDir(DirName(AbsolutePath(path)));
+  ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path, ".tmp", 0600));
+  RETURN_IF_ERROR(WriteAll(file.fd(), file.temp_path(), text.data(), text.size()));
+  return file.Commit();
 }
 
 Result<Sidecar> ReadSidecar(const std::string& path) {

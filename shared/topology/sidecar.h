@@ -11,7 +11,9 @@
 //     (so a newer tool's optional additions do not break an older reader).
 //   - Integers that may exceed 2^53 (member and cluster IDs) are written as lower-case hex
 //     strings, as etcdctl -w table prints them ("8e9e05c52164694d").
-//   - WriteSidecar is atomic: "<path>.tmp" 0600, fsync, rename, fsync of the directory.
+//   - WriteSidecar is atomic and never writes through a planted link or file: a fresh
+//     "<path>.tmp" 0600 of our own (shared/base/file.h AtomicFile), fsync, rename, fsync of
+//     the directory.
 #ifndef ETCDRESTORE_SHARED_TOPOLOGY_SIDECAR_H_
 #define ETCDRESTORE_SHARED_TOPOLOGY_SIDECAR_H_
 

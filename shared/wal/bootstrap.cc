@@ -78,8 +78,7 @@ Result<std::string> WriteBootstrapWal(const std::string& dir, const membership::
                                       uint64_t local_id, Flavor flavor) {
   const std::string bytes = EncodeBootstrapWal(cluster, local_id, flavor);
   const std::string path = JoinPath(dir, WalFileName(0, 0));
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (fchmod(fd.get(), 0600) != 0) return Fail(ErrnoError("chmod \"" + path + "\"", errno));
+  ASSIGN_OR_RETURN(UniqueFd fd, CreateExclusive(path, 0600));
   if (fallocate(fd.get(), 0, 0, static_cast<off_t>(kSegmentSizeBytes)) != 0) {
     const int err = errno;
     if (err != EOPNOTSUPP && err != ENOSYS) {

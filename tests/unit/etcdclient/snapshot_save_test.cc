@@ -44,6 +44,39 @@ class FakeClient : public Client {
   }
   Result<MemberListResponse> MemberList(Deadline) override { return MemberListResponse{}; }
   Result<StatusResponse> Status(Deadline) override { return StatusResponse{}; }
+  // Not used by SaveSnapshot.
+  Result<MemberAddResponse> MemberAdd(const std::vector<std::string>&, bool, Deadline) override { return No(); }
+  Result<MembersResponse> MemberRemove(uint64_t, Deadline) override { return No(); }
+  Result<MembersResponse> MemberUpdate(uint64_t, const std::vector<std::string>&, Deadline) override { return No(); }
+  Result<MembersResponse> MemberPromote(uint64_t, Deadline) override { return No(); }
+  Result<HashKVResponse> HashKV(int64_t, Deadline) override { return No(); }
+  Result<AlarmResponse> Alarm(int, uint64_t, int, Deadline) override { return No(); }
+  Result<OpResponse> Compact(int64_t, bool, Deadline) override { return No(); }
+  Result<OpResponse> Defragment(Deadline) override { return No(); }
+  Result<OpResponse> MoveLeader(uint64_t, Deadline) override { return No(); }
+  Result<LeaseGrantResponse> LeaseGrant(int64_t, Deadline) override { return No(); }
+  Result<OpResponse> LeaseRevoke(int64_t, Deadline) override { return No(); }
+  Result<LeaseTimeToLiveResponse> LeaseTimeToLive(int64_t, bool, Deadline) override { return No(); }
+  Result<LeaseLeasesResponse> LeaseLeases(Deadline) override { return No(); }
+  Result<LeaseKeepAliveResponse> LeaseKeepAliveOnce(int64_t, Deadline) override { return No(); }
+  Result<OpResponse> AuthEnable(Deadline) override { return No(); }
+  Result<OpResponse> AuthDisable(Deadline) override { return No(); }
+  Result<OpResponse> UserAdd(const std::string&, const std::string&, bool, Deadline) override { return No(); }
+  Result<OpResponse> UserDelete(const std::string&, Deadline) override { return No(); }
+  Result<NamesResponse> UserGet(const std::string&, Deadline) override { return No(); }
+  Result<NamesResponse> UserList(Deadline) override { return No(); }
+  Result<OpResponse> UserChangePassword(const std::string&, const std::string&, Deadline) override { return No(); }
+  Result<OpResponse> UserGrantRole(const std::string&, const std::string&, Deadline) override { return No(); }
+  Result<OpResponse> UserRevokeRole(const std::string&, const std::string&, Deadline) override { return No(); }
+  Result<OpResponse> RoleAdd(const std::string&, Deadline) override { return No(); }
+  Result<OpResponse> RoleDelete(const std::string&, Deadline) override { return No(); }
+  Result<AuthRoleGetResponse> RoleGet(const std::string&, Deadline) override { return No(); }
+  Result<NamesResponse> RoleList(Deadline) override { return No(); }
+  Result<OpResponse> RoleGrantPermission(const std::string&, const Permission&, Deadline) override { return No(); }
+  Result<OpResponse> RoleRevokePermission(const std::string&, const std::string&, const std::string&,
+                                          Deadline) override {
+    return No();
+  }
   etcdrestore::Status WaitConnected(std::chrono::nanoseconds) override { return connect_status; }
   etcdrestore::Status Authenticate(Deadline) override { return {}; }
   etcdrestore::Status Snapshot(const SnapshotSink& sink, Deadline) override {
@@ -59,6 +92,7 @@ class FakeClient : public Client {
   const std::string& endpoint() const override { return endpoint_; }
 
  private:
+  static std::unexpected<Error> No() { return Fail(ErrorCode::kUnsupported, "not in this fake"); }
   std::string endpoint_ = "127.0.0.1:2379";
 };
 
@@ -201,6 +235,71 @@ TEST_F(SaveSnapshotTest, UnwritableDirectoryHasEtcdctlText) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message(), "could not open " + o.path + ".part (open " + o.path +
                                      ".part: no such file or directory)");
+}
+
+// Issue 10 point 6: `ln -s ../victim backups/s.db.part; snapshot save backups/s.db` must
+// neither write the victim nor leave s.db a link.
+TEST_F(SaveSnapshotTest, PlantedPartIsRefusedAndNothingWritten) {
+  const std::string victim = dir_ + "/victim";
+  {
+    std::ofstream(victim) << "precious";
+  }
+  ASSERT_EQ(chmod(victim.c_str(), 0644), 0);
+  for (const char* kind : {"symlink", "fifo", "dir", "foreign"}) {
+    SCOPED_TRACE(kind);
+    const std::string part = path_ + ".part";
+    if (std::string(kind) == "symlink") {
+      ASSERT_EQ(symlink("victim", part.c_str()), 0);
+    } else if (std::string(kind) == "fifo") {
+      ASSERT_EQ(mkfifo(part.c_str(), 0600), 0);
+    } else if (std::string(kind) == "dir") {
+      ASSERT_EQ(mkdir(part.c_str(), 0700), 0);
+    } else {
+      if (geteuid() != 0) continue;  // chown to another uid needs root
+      { std::ofstream(part) << "theirs"; }
+      ASSERT_EQ(chown(part.c_str(), 65534, 65534), 0);
+    }
+    FakeClient c;
+    c.stream = MakeStream(4096);
+    SaveOptions o;
+    o.path = path_;
+    auto r = SaveSnapshot(c, o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(r.error().message().find("snapshot save: stale \"" + part + "\" is "), std::string::npos)
+        << r.error().message();
+    EXPECT_FALSE(c.snapshot_called);  // refused before the download
+    EXPECT_FALSE(PathExists(path_));
+    EXPECT_EQ(ReadAll(victim), "precious");
+    struct stat st{};
+    ASSERT_EQ(lstat(victim.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+    ASSERT_TRUE(PathExists(part));  // what was planted stays as it was
+    (void)RemoveAll(part);
+  }
+}
+
+TEST_F(SaveSnapshotTest, OwnStalePartIsReplacedAndFinalLinkReplacedItself) {
+  const std::string victim = dir_ + "/victim";
+  {
+    std::ofstream(victim) << "precious";
+  }
+  {
+    std::ofstream(path_ + ".part") << "left by an interrupted run";
+  }
+  ASSERT_EQ(symlink("victim", path_.c_str()), 0);
+  FakeClient c;
+  c.stream = MakeStream(4096);
+  SaveOptions o;
+  o.path = path_;
+  auto r = SaveSnapshot(c, o);
+  ASSERT_TRUE(r) << r.error().message();
+  struct stat st{};
+  ASSERT_EQ(lstat(path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(ReadAll(path_), c.stream);
+  EXPECT_EQ(ReadAll(victim), "precious");
+  EXPECT_FALSE(PathExists(path_ + ".part"));
 }
 
 TEST(TrailerVerifier, AcceptsAnyChunking) {

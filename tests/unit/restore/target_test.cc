@@ -135,6 +135,42 @@ TEST_F(TargetTest, StaleStagingOfAKilledRunIsCleanedUp) {
   EXPECT_EQ(Entries(dir_), 0u);
 }
 
+TEST_F(TargetTest, SymlinkTargetIsRefusedAndNothingWrittenThroughIt) {
+  ASSERT_TRUE(MakeDirs(dir_ + "/victim", 0700));
+  ASSERT_EQ(symlink("victim", (dir_ + "/out").c_str()), 0);
+  auto st = CheckTarget("data-dir", dir_ + "/out");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message(), "data-dir \"" + dir_ + "/out\" is a symlink to \"victim\"; not restoring through a "
+                                  "symlink: pass the real directory as --data-dir");
+  EXPECT_EQ(Entries(dir_ + "/victim"), 0u);
+}
+
+TEST_F(TargetTest, PlantedStagingLinkIsRefusedNotFollowed) {
+  // Our own staging name taken by a link (staging names are predictable: pid).
+  ASSERT_TRUE(MakeDirs(dir_ + "/victim", 0700));
+  const std::string staging = dir_ + "/.out.etcdrestore-staging." + std::to_string(getpid());
+  ASSERT_EQ(symlink("victim", staging.c_str()), 0);
+  auto s = StagingDir::Create(dir_ + "/out");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("stale \"" + staging + "\" is a symlink to \"victim\""), std::string::npos)
+      << s.error().message();
+  EXPECT_EQ(Entries(dir_ + "/victim"), 0u);
+  struct stat st{};
+  ASSERT_EQ(lstat(staging.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+TEST_F(TargetTest, ForeignStaleStagingIsLeftAlone) {
+  if (geteuid() != 0) GTEST_SKIP() << "chown to another uid needs root";
+  // A dir named like a stale staging dir of a dead pid, but another user's: not ours to remove.
+  const std::string foreign = dir_ + "/.out.etcdrestore-staging.999999999";
+  ASSERT_TRUE(MakeDirs(foreign, 0700));
+  ASSERT_EQ(chown(foreign.c_str(), 65534, 65534), 0);
+  EXPECT_TRUE(CheckTarget("data-dir", dir_ + "/out"));
+  struct stat st{};
+  EXPECT_EQ(lstat(foreign.c_str(), &st), 0);
+}
+
 TEST_F(TargetTest, SigtermRemovesStaging) {
   pid_t pid = fork();
   if (pid == 0) {

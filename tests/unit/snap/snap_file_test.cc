@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include <string>
 #include <vector>
@@ -95,6 +98,23 @@ TEST(WriteRestoreSnap, WritesPrivateFileNamedAfterIndex) {
   auto again = WriteRestoreSnap(tmp.path(), MakeCluster(kThreeA));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST(WriteRestoreSnap, NeverWritesThroughAPlantedSymlinkOrFifo) {
+  testing::TempDir tmp;
+  const std::string name = tmp.path() + "/0000000000000001-0000000000000003.snap";
+  const std::string victim = tmp.path() + "/victim";
+  { std::ofstream(victim) << "precious"; }
+  ASSERT_EQ(symlink(victim.c_str(), name.c_str()), 0);
+  auto w = WriteRestoreSnap(tmp.path(), MakeCluster(kThreeA));
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message().find("a symlink to"), std::string::npos) << w.error().message();
+  EXPECT_EQ(testing::ReadFileBytes(victim), "precious");
+  ASSERT_EQ(unlink(name.c_str()), 0);
+  ASSERT_EQ(mkfifo(name.c_str(), 0600), 0);
+  auto f = WriteRestoreSnap(tmp.path(), MakeCluster(kThreeA));  // must not block on the fifo
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message().find("(a fifo)"), std::string::npos) << f.error().message();
 }
 
 }  // namespace

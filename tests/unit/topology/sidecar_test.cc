@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -119,6 +120,35 @@ TEST(Sidecar, WritesAtomically0600AndReadsBack) {
   auto missing = ReadSidecar(dir + "/none.json");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  (void)RemoveAll(dir);
+}
+
+TEST(Sidecar, NeverWritesThroughAPlantedLinkOrFifo) {
+  char tmpl[] = "/tmp/etcdrestore-sidecar-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string path = dir + "/snap.db.json", victim = dir + "/victim";
+  { std::ofstream(victim) << "precious"; }
+  // A link planted at the temporary name: refused, nothing written anywhere.
+  ASSERT_EQ(symlink("victim", (path + ".tmp").c_str()), 0);
+  auto st = WriteSidecar(path, Example());
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("stale \"" + path + ".tmp\" is a symlink to \"victim\""), std::string::npos)
+      << st.error().message();
+  EXPECT_FALSE(PathExists(path));
+  ASSERT_EQ(unlink((path + ".tmp").c_str()), 0);
+  ASSERT_EQ(mkfifo((path + ".tmp").c_str(), 0600), 0);
+  EXPECT_FALSE(WriteSidecar(path, Example()));
+  ASSERT_EQ(unlink((path + ".tmp").c_str()), 0);
+  // A link at the final name is replaced itself by our own file; its target is untouched.
+  ASSERT_EQ(symlink("victim", path.c_str()), 0);
+  ASSERT_TRUE(WriteSidecar(path, Example()));
+  struct stat lst{};
+  ASSERT_EQ(lstat(path.c_str(), &lst), 0);
+  EXPECT_TRUE(S_ISREG(lst.st_mode));
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "precious");
   (void)RemoveAll(dir);
 }
 

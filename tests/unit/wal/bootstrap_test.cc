@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -132,6 +133,20 @@ TEST(WriteBootstrapWal, RefusesExistingFile) {
   auto again = WriteBootstrapWal(tmp.path(), cl, cl.members[0].id);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST(WriteBootstrapWal, NeverWritesThroughAPlantedSymlink) {
+  testing::TempDir tmp;
+  const Cluster cl = MakeCluster(kDefault);
+  const std::string victim = tmp.path() + "/victim";
+  ASSERT_EQ(symlink(victim.c_str(), (tmp.path() + "/0000000000000000-0000000000000000.wal").c_str()), 0);
+  auto w = WriteBootstrapWal(tmp.path(), cl, cl.members[0].id);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_NE(w.error().message().find("a symlink to \"" + victim + "\"); not writing through it"), std::string::npos)
+      << w.error().message();
+  struct stat st {};
+  EXPECT_NE(lstat(victim.c_str(), &st), 0);  // the dangling link's target was not created
 }
 
 }  // namespace
