@@ -34,7 +34,7 @@ Status CheckKeyValue(std::string_view bucket, std::string_view key, size_t vsize
   return {};
 }
 
-size_t ElementBytes(bool leaf, const Inode& in) { return 16 + in.key.size() + (leaf ? in.value.size() : 0); }
+size_t ElementBytes(bool leaf, const Inode& in) { return kLeafElementSize + in.key.size() + (leaf ? in.value.size() : 0); }
 
 // Collects the pages of one transaction, numbered from the old high water mark.
 class PageWriter {

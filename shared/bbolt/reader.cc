@@ -41,6 +41,68 @@ std::string_view View(std::span<const uint8_t> s, size_t off, size_t n) {
   return std::string_view(reinterpret_cast<const char*>(s.data()) + off, n);
 }
 
+// Element i of a branch or leaf page (the caller has checked that the element array fits
+// in the page). fits is false when its key or value runs past the end of the page.
+struct Element {
+  uint32_t flags = 0;  // leaf only
+  uint64_t pos = 0, ksize = 0, vsize = 0;
+  Pgid pgid = 0;  // branch only
+  std::string_view key, value;
+  bool fits = false;
+};
+
+Element ElementAt(std::span<const uint8_t> page, bool branch, size_t i) {
+  static_assert(kLeafElementSize == kBranchElementSize);
+  const size_t off = kPageHeaderSize + i * kLeafElementSize;
+  const uint8_t* e = page.data() + off;
+  Element el;
+  if (branch) {
+    el.pos = LoadLE32(e);
+    el.ksize = LoadLE32(e + 4);
+    el.pgid = LoadLE64(e + 8);
+  } else {
+    el.flags = LoadLE32(e);
+    el.pos = LoadLE32(e + 4);
+    el.ksize = LoadLE32(e + 8);
+    el.vsize = LoadLE32(e + 12);
+  }
+  el.fits = off + el.pos + el.ksize + el.vsize <= page.size();
+  if (el.fits) {
+    el.key = View(page, off + el.pos, el.ksize);
+    el.value = View(page, off + el.pos + el.ksize, el.vsize);
+  }
+  return el;
+}
+
+// Copies the elements of a branch or leaf page; `where` names the page in errors.
+Result<NodeCopy> CopyNode(std::span<const uint8_t> page, const std::string& where) {
+  const PageHeader h = DecodePageHeader(page.data());
+  const bool branch = (h.flags & kBranchPageFlag) != 0;
+  if (!branch && !(h.flags & kLeafPageFlag)) {
+    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: {}: invalid type: {}", where, PageTypeName(h.flags)));
+  }
+  if (kPageHeaderSize + uint64_t{h.count} * kLeafElementSize > page.size()) {
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("bbolt: {}: {} elements do not fit in {} bytes", where, h.count, page.size()));
+  }
+  NodeCopy n;
+  n.leaf = !branch;
+  n.inodes.resize(h.count);
+  for (size_t i = 0; i < h.count; ++i) {
+    const Element el = ElementAt(page, branch, i);
+    if (!el.fits) {
+      return Fail(ErrorCode::kCorruption,
+                  fmt::format("bbolt: {}: {} element {} beyond the page", where, branch ? "branch" : "leaf", i));
+    }
+    auto& in = n.inodes[i];
+    in.flags = el.flags;
+    in.key.assign(el.key);
+    in.value.assign(el.value);
+    in.pgid = el.pgid;
+  }
+  return n;
+}
+
 struct MetaCheck {
   Meta meta;
   std::string problem;  // empty when valid
@@ -428,7 +490,7 @@ class Walker {
     std::vector<Pgid> ids;
     size_t n = std::min<size_t>(h.count, (page.size() - kPageHeaderSize) / kBranchElementSize);
     ids.reserve(n);
-    for (size_t i = 0; i < n; ++i) ids.push_back(LoadLE64(page.data() + kPageHeaderSize + i * kBranchElementSize + 8));
+    for (size_t i = 0; i < n; ++i) ids.push_back(ElementAt(page, /*branch=*/true, i).pgid);
     return ids;
   }
 
@@ -443,14 +505,12 @@ class Walker {
     std::vector<std::string_view> keys;
     keys.reserve(h.count);
     for (size_t i = 0; i < h.count; ++i) {
-      size_t off = kPageHeaderSize + i * kBranchElementSize;
-      const uint8_t* e = page.data() + off;
-      uint64_t pos = LoadLE32(e), ksize = LoadLE32(e + 4);
-      if (off + pos + ksize > page.size()) {
+      const Element el = ElementAt(page, /*branch=*/true, i);
+      if (!el.fits) {
         return Problem(fmt::format("{}: branch element {} (pos {}, key {} bytes) beyond the page ({} bytes)", where,
-                                   i, pos, ksize, page.size()));
+                                   i, el.pos, el.ksize, page.size()));
       }
-      std::string_view key = View(page, off + pos, ksize);
+      const std::string_view key = el.key;
       if (i > 0 && !(keys.back() < key)) {
         return Problem(fmt::format("{}: branch keys out of order at element {} ({} after {})", where, i, Hex(key),
                                    Hex(keys.back())));
@@ -516,17 +576,12 @@ class Walker {
       return Problem(fmt::format("{}: {} leaf elements do not fit in {} bytes", where, h.count, page.size()));
     }
     for (size_t i = 0; i < h.count; ++i) {
-      size_t off = kPageHeaderSize + i * kLeafElementSize;
-      const uint8_t* e = page.data() + off;
-      Entry entry;
-      entry.flags = LoadLE32(e);
-      uint64_t pos = LoadLE32(e + 4), ksize = LoadLE32(e + 8), vsize = LoadLE32(e + 12);
-      if (off + pos + ksize + vsize > page.size()) {
+      const Element el = ElementAt(page, /*branch=*/false, i);
+      if (!el.fits) {
         return Problem(fmt::format("{}: leaf element {} (pos {}, key {} bytes, value {} bytes) beyond the page ({} bytes)",
-                                   where, i, pos, ksize, vsize, page.size()));
+                                   where, i, el.pos, el.ksize, el.vsize, page.size()));
       }
-      entry.key = View(page, off + pos, ksize);
-      entry.value = View(page, off + pos + ksize, vsize);
+      Entry entry{el.key, el.value, el.flags};
       if (*have_prev && !(std::string_view(*prev) < entry.key)) {
         return Problem(fmt::format("{}: keys out of order at element {} ({} after {})", where, i, Hex(entry.key),
                                    Hex(*prev)));
@@ -694,67 +749,19 @@ Status Reader::ForEachBucket(const std::function<Status(std::string_view, const 
 
 Result<NodeCopy> Reader::ReadNode(Pgid id) {
   std::vector<uint8_t> page;
-  ASSIGN_OR_RETURN(PageHeader h, ReadPage(id, &page));
-  NodeCopy n;
-  const bool branch = (h.flags & kBranchPageFlag) != 0;
-  if (!branch && !(h.flags & kLeafPageFlag)) {
-    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: page {}: invalid type: {}", id, PageTypeName(h.flags)));
-  }
-  n.leaf = !branch;
-  if (kPageHeaderSize + uint64_t{h.count} * 16 > page.size()) {
-    return Fail(ErrorCode::kCorruption,
-                fmt::format("bbolt: page {}: {} elements do not fit in {} bytes", id, h.count, page.size()));
-  }
-  n.inodes.resize(h.count);
-  std::span<const uint8_t> s(page);
-  for (size_t i = 0; i < h.count; ++i) {
-    size_t off = kPageHeaderSize + i * 16;
-    const uint8_t* e = page.data() + off;
-    auto& in = n.inodes[i];
-    if (branch) {
-      uint64_t pos = LoadLE32(e), ksize = LoadLE32(e + 4);
-      if (off + pos + ksize > page.size()) {
-        return Fail(ErrorCode::kCorruption, fmt::format("bbolt: page {}: branch element {} beyond the page", id, i));
-      }
-      in.key.assign(View(s, off + pos, ksize));
-      in.pgid = LoadLE64(e + 8);
-    } else {
-      in.flags = LoadLE32(e);
-      uint64_t pos = LoadLE32(e + 4), ksize = LoadLE32(e + 8), vsize = LoadLE32(e + 12);
-      if (off + pos + ksize + vsize > page.size()) {
-        return Fail(ErrorCode::kCorruption, fmt::format("bbolt: page {}: leaf element {} beyond the page", id, i));
-      }
-      in.key.assign(View(s, off + pos, ksize));
-      in.value.assign(View(s, off + pos + ksize, vsize));
-    }
-  }
-  return n;
+  RETURN_IF_ERROR(ReadPage(id, &page));
+  return CopyNode(page, fmt::format("page {}", id));
 }
 
 namespace {
 
-// Parses the elements of an inline bucket page into a NodeCopy.
+// The elements of an inline bucket's page (always a leaf).
 Result<NodeCopy> InlineNode(const std::string& page) {
   std::span<const uint8_t> s(reinterpret_cast<const uint8_t*>(page.data()), page.size());
-  PageHeader h = DecodePageHeader(s.data());
-  if (!(h.flags & kLeafPageFlag) || kPageHeaderSize + uint64_t{h.count} * kLeafElementSize > s.size()) {
-    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: inline bucket page damaged (flags {:#x}, {} elements in "
-                                                    "{} bytes)", h.flags, h.count, s.size()));
+  if (s.size() < kPageHeaderSize || (DecodePageHeader(s.data()).flags & kBranchPageFlag)) {
+    return Fail(ErrorCode::kCorruption, fmt::format("bbolt: inline bucket page damaged ({} bytes)", s.size()));
   }
-  NodeCopy n;
-  n.inodes.resize(h.count);
-  for (size_t i = 0; i < h.count; ++i) {
-    size_t off = kPageHeaderSize + i * kLeafElementSize;
-    const uint8_t* e = s.data() + off;
-    uint64_t pos = LoadLE32(e + 4), ksize = LoadLE32(e + 8), vsize = LoadLE32(e + 12);
-    if (off + pos + ksize + vsize > s.size()) {
-      return Fail(ErrorCode::kCorruption, fmt::format("bbolt: inline bucket: leaf element {} beyond the page", i));
-    }
-    n.inodes[i].flags = LoadLE32(e);
-    n.inodes[i].key.assign(View(s, off + pos, ksize));
-    n.inodes[i].value.assign(View(s, off + pos + ksize, vsize));
-  }
-  return n;
+  return CopyNode(s, "inline bucket");
 }
 
 }  // namespace
