@@ -3,6 +3,7 @@
 // is ever overwritten, the data dir appears in one rename only when complete, and its
 // absolute path is printed with the next step. stdout stays empty like etcdctl's.
 #include "etcdctl-ext/command.h"
+#include "shared/base/file.h"
 #include "shared/restore/restore.h"
 
 #include <fmt/format.h>
@@ -66,6 +67,8 @@ Result<int> RunRestore(CommandContext& ctx) {
       return Fail(ErrorCode::kFailedPrecondition, plan.error().message());
     return Fail(plan.error());
   }
+  for (const auto& stale : plan->removed_stale)
+    WriteStderr(fmt::format("removed {}: the staging dir of an earlier restore that was killed\n", Quote(stale)));
   WriteStderr(fmt::format("restoring snapshot {} ({} bytes{}) into {}\n", plan->snapshot_path, plan->snapshot_size,
                           plan->has_trailer ? ", with sha256 trailer" : ", no trailer", plan->data_dir));
   WriteStderr(restore::DescribeMembers(*plan));

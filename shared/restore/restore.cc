@@ -75,14 +75,14 @@ Result<Plan> MakePlan(const Options& o) {
   plan.snap_dir = JoinPath(plan.data_dir, "member/snap");
   plan.separate_wal_dir = !o.wal_dir.empty();
   plan.wal_dir = plan.separate_wal_dir ? AbsolutePath(o.wal_dir) : JoinPath(plan.data_dir, "member/wal");
-  RETURN_IF_ERROR(CheckTarget("data-dir", plan.data_dir));
+  RETURN_IF_ERROR(CheckTarget("data-dir", plan.data_dir, &plan.removed_stale));
   if (plan.separate_wal_dir) {
     if (plan.wal_dir == plan.data_dir || plan.wal_dir.rfind(plan.data_dir + "/", 0) == 0 ||
         plan.data_dir.rfind(plan.wal_dir + "/", 0) == 0)
       return Fail(ErrorCode::kInvalidArgument, "wal-dir " + Quote(plan.wal_dir) + " must not be inside data-dir " +
                                                    Quote(plan.data_dir) + " or contain it; omit --wal-dir to use " +
                                                    "<data-dir>/member/wal");
-    RETURN_IF_ERROR(CheckTarget("wal-dir", plan.wal_dir));
+    RETURN_IF_ERROR(CheckTarget("wal-dir", plan.wal_dir, &plan.removed_stale));
   }
 
   // The snapshot: size, trailer, bbolt meta, latest revision. Reads a few pages only.

@@ -49,6 +49,9 @@ Status ValidateBumpFlags(uint64_t bump_revision, bool mark_compacted);
 struct Plan {
   Options options;
   bool data_dir_defaulted = false;  // no --data-dir: "<name>.etcd" was chosen
+  // Staging dirs of earlier restores into these targets that were killed, removed while
+  // planning (see CheckTarget); the command says so.
+  std::vector<std::string> removed_stale;
   std::string snapshot_path;        // absolute
   uint64_t snapshot_size = 0;
   bool has_trailer = false;         // size % 512 == 32: a `snapshot save` file

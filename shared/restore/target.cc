@@ -28,14 +28,19 @@ bool PidAlive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EP
 
 // Removes "<dir>/<prefix><pid>" dirs whose process is gone, when they are real dirs of ours
 // (RemoveStaleDir: a symlink or another user's entry with that name is left alone).
-void RemoveStaleIn(const std::string& parent, const std::string& prefix) {
+// Appends what it removed to *removed (if given).
+void RemoveStaleIn(const std::string& parent, const std::string& prefix, std::vector<std::string>* removed) {
   DIR* d = ::opendir(parent.c_str());
   if (!d) return;
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
     if (n.rfind(prefix, 0) != 0) continue;
     pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + prefix.size()));
-    if (!PidAlive(pid)) (void)RemoveStaleDir(JoinPath(parent, n));
+    if (PidAlive(pid)) continue;
+    std::string path = JoinPath(parent, n);
+    struct stat st{};
+    const bool was_there = ::lstat(path.c_str(), &st) == 0;
+    if (RemoveStaleDir(path) && was_there && removed) removed->push_back(path);
   }
   ::closedir(d);
 }
@@ -59,9 +64,9 @@ Status FsyncTree(const std::string& path) {
 
 // Staging dirs live beside a missing target (".<base>.etcdrestore-staging.<pid>") or
 // inside an existing empty one (".etcdrestore-staging.<pid>", e.g. a mount point).
-void RemoveStaleStaging(const std::string& abs_target) {
-  RemoveStaleIn(DirName(abs_target), "." + BaseName(abs_target) + kStagingInfix);
-  RemoveStaleIn(abs_target, std::string(kStagingInfix));
+void RemoveStaleStaging(const std::string& abs_target, std::vector<std::string>* removed = nullptr) {
+  RemoveStaleIn(DirName(abs_target), "." + BaseName(abs_target) + kStagingInfix, removed);
+  RemoveStaleIn(abs_target, std::string(kStagingInfix), removed);
 }
 
 // A freshly made ext4/ext3 filesystem mounted as the data dir (a dedicated etcd disk)
@@ -111,11 +116,11 @@ bool WalLockedByRunningEtcd(const std::string& dir) {
   return false;
 }
 
-Status CheckTarget(const std::string& what, const std::string& abs_path) {
+Status CheckTarget(const std::string& what, const std::string& abs_path, std::vector<std::string>* removed_stale) {
   struct stat st{};
   if (::lstat(abs_path.c_str(), &st) != 0) {
     if (errno != ENOENT) return Fail(ErrnoError(what + " \"" + abs_path + "\"", errno));
-    RemoveStaleStaging(abs_path);
+    RemoveStaleStaging(abs_path, removed_stale);
     return {};
   }
   // The restore writes into an existing empty target: never through a link (planted in a
@@ -127,7 +132,7 @@ Status CheckTarget(const std::string& what, const std::string& abs_path) {
   if (!S_ISDIR(st.st_mode))
     return Fail(ErrorCode::kAlreadyExists,
                 what + " \"" + abs_path + "\" exists and is not a directory; choose another --" + what);
-  RemoveStaleStaging(abs_path);
+  RemoveStaleStaging(abs_path, removed_stale);
   if (WalLockedByRunningEtcd(abs_path))
     return Fail(ErrorCode::kFailedPrecondition,
                 what + " \"" + abs_path +

@@ -19,8 +19,11 @@ namespace etcdrestore::restore {
 // Refuses a target dir that exists and is not empty (an empty "lost+found" alone, as on a
 // freshly made ext4 filesystem mounted there, counts as empty) (kAlreadyExists, message names the
 // absolute path and what to do), or that is in use by a running etcd (kFailedPrecondition).
-// `what` is "data-dir" or "wal-dir". A missing or empty dir is fine.
-Status CheckTarget(const std::string& what, const std::string& abs_path);
+// `what` is "data-dir" or "wal-dir". A missing or empty dir is fine. First removes the
+// staging dirs that an earlier restore into this target left when it was killed (named like
+// StagingDir's, real dirs of ours, their pid gone) and appends their paths to *removed_stale.
+Status CheckTarget(const std::string& what, const std::string& abs_path,
+                   std::vector<std::string>* removed_stale = nullptr);
 
 // True if some *.wal file under dir (dir itself, or dir/member/wal) is locked by another
 // process: etcd holds an fcntl write lock on its WAL files while it runs.

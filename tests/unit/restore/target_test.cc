@@ -267,3 +267,36 @@ TEST_F(TargetTest, ParentsCreatedForAFailedRestoreAreRemoved) {
 
 }  // namespace
 }  // namespace etcdrestore::restore
+
+namespace etcdrestore::restore {
+namespace {
+
+// A restore killed mid-way (SIGKILL, or a crash) cannot clean up: the next restore into
+// the same target removes the staging dirs it recognises and reports each one.
+TEST_F(TargetTest, StaleStagingDirsOfDeadRestoresAreRemovedAndReported) {
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  const std::string beside = dir_ + "/.new.etcdrestore-staging." + std::to_string(dead);
+  ASSERT_TRUE(MakeDirs(beside + "/member/snap", 0700));
+  std::ofstream(beside + "/member/snap/db") << "partial";
+  const std::string inside = dir_ + "/mnt/.etcdrestore-staging." + std::to_string(dead);
+  ASSERT_TRUE(MakeDirs(inside, 0700));
+  // A live process's staging dir (ours) is left alone.
+  const std::string live = dir_ + "/.new.etcdrestore-staging." + std::to_string(getpid());
+  ASSERT_TRUE(MakeDirs(live, 0700));
+
+  std::vector<std::string> removed;
+  ASSERT_TRUE(CheckTarget("data-dir", dir_ + "/new", &removed));
+  EXPECT_EQ(removed, std::vector<std::string>{beside});
+  EXPECT_FALSE(fs::exists(beside));
+  EXPECT_TRUE(fs::exists(live));
+  removed.clear();
+  ASSERT_TRUE(CheckTarget("data-dir", dir_ + "/mnt", &removed));  // the emptied mount point case
+  EXPECT_EQ(removed, std::vector<std::string>{inside});
+  EXPECT_EQ(Entries(dir_ + "/mnt"), 0u);
+}
+
+}  // namespace
+}  // namespace etcdrestore::restore
