@@ -64,7 +64,17 @@ struct Command {
   bool uses_client = true;
   bool validates_output_format = true;  // false: the command checks -w itself
   std::function<void(cli::FlagSet&)> add_flags;  // the command's own flags (may be empty)
+  // Flags the command inherits from its parent (cobra persistent flags, e.g. endpoint's
+  // --cluster): parsed like its own, listed under GLOBAL OPTIONS in --help.
+  std::function<void(cli::FlagSet&)> add_inherited_flags;
   RunFn run;
+  // false: a command of etcdctl 3.4 that etcdctl-ext does not implement. It is listed and has
+  // --help, but running it fails with "Error: ... is not implemented" and exit 4 (never a
+  // silent success). See unimplemented.cc.
+  bool implemented = true;
+  // Flags of etcdctl's command that are registered (for --help and parsing) but not
+  // implemented: giving one fails like an unimplemented command.
+  std::vector<std::string> unimplemented_flags;
 };
 
 bool RegisterCommand(Command command);

@@ -94,7 +94,11 @@ const bool kStatus = RegisterCommand({
     .name = "endpoint status",
     .usage = "etcdctl endpoint status [flags]",
     .summary = "Prints out the status of endpoints specified in `--endpoints` flag",
-    .add_flags = AddClusterFlag,
+    .description =
+        "\tWhen --write-out is set to simple, this command prints out comma-separated status lists for each "
+        "endpoint.\n\tThe items in the lists are endpoint, ID, version, db size, is leader, is learner, raft term, "
+        "raft index, raft applied index, errors.\n",
+    .add_inherited_flags = AddClusterFlag,
     .run = RunStatus,
 });
 
@@ -102,7 +106,7 @@ const bool kHealth = RegisterCommand({
     .name = "endpoint health",
     .usage = "etcdctl endpoint health [flags]",
     .summary = "Checks the healthiness of endpoints specified in `--endpoints` flag",
-    .add_flags = AddClusterFlag,
+    .add_inherited_flags = AddClusterFlag,
     .run = RunHealth,
 });
 

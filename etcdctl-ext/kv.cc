@@ -210,7 +210,18 @@ const bool kPut = RegisterCommand({
     .name = "put",
     .usage = "etcdctl put [options] <key> <value> (<value> can also be given from stdin) [flags]",
     .summary = "Puts the given key into the store",
+    .add_flags =
+        [](cli::FlagSet& f) {
+          // etcdctl's flags that etcdctl-ext does not implement yet: listed, and refused.
+          static std::string lease = "0";
+          static bool unused = false;
+          f.AddString("lease", 0, &lease, "lease ID (in hexadecimal) to attach to the key");
+          f.AddBool("prev-kv", 0, &unused, "return the previous key-value pair before modification");
+          f.AddBool("ignore-value", 0, &unused, "updates the key using its current value");
+          f.AddBool("ignore-lease", 0, &unused, "updates the key using its current lease");
+        },
     .run = RunPut,
+    .unimplemented_flags = {"lease", "prev-kv", "ignore-value", "ignore-lease"},
 });
 
 const bool kDel = RegisterCommand({
@@ -222,8 +233,11 @@ const bool kDel = RegisterCommand({
           f.AddBool("prefix", 0, &del_opts.prefix, "delete keys with matching prefix");
           f.AddBool("from-key", 0, &del_opts.from_key,
                     "delete keys that are greater than or equal to the given key using byte compare");
+          static bool prev_kv = false;
+          f.AddBool("prev-kv", 0, &prev_kv, "return deleted key-value pairs");
         },
     .run = RunDel,
+    .unimplemented_flags = {"prev-kv"},
 });
 
 }  // namespace

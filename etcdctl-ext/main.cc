@@ -3,6 +3,8 @@
 // turning an Error into "Error: <message>" plus etcdctl's exit code.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -15,6 +17,7 @@
 #include "shared/cli/exit_code.h"
 #include "shared/cli/flags.h"
 #include "shared/cli/global.h"
+#include "shared/base/strings.h"
 
 extern char** environ;
 
@@ -36,6 +39,7 @@ std::map<std::string, bool> FlagTakesValue(std::map<char, bool>* shorts) {
   cli::AddGlobalFlags(all, &o);
   for (const Command& c : Registry()) {
     if (c.add_flags) c.add_flags(all);
+    if (c.add_inherited_flags) c.add_inherited_flags(all);
   }
   std::map<std::string, bool> out;
   for (const cli::Flag& f : all.flags()) {
@@ -94,12 +98,77 @@ Lookup FindCommand(const std::vector<std::string>& args) {
   return l;
 }
 
+// etcdctl 3.4's parent commands ("member <subcommand>"): selecting one alone, or with an
+// unknown word after it, prints its help and exits 0, as cobra does.
+struct Group {
+  const char* name;
+  const char* usage;
+  const char* summary;
+  const char* description;  // "" or tab-indented lines
+  bool cluster_flag;        // a persistent --cluster (endpoint): listed in the group's OPTIONS
+};
+constexpr Group kGroups[] = {
+    {"alarm", "etcdctl alarm <subcommand> [flags]", "Alarm related commands", "", false},
+    {"auth", "etcdctl auth <enable or disable> [flags]", "Enable or disable authentication", "", false},
+    {"check", "etcdctl check <subcommand> [flags]", "commands for checking properties of the etcd cluster", "", false},
+    {"completion", "etcdctl completion [flags]", "Generate the autocompletion script for the specified shell",
+     "\tGenerate the autocompletion script for etcdctl for the specified shell.\n"
+     "\tSee each sub-command's help for details on how to use the generated script.\n",
+     false},
+    {"endpoint", "etcdctl endpoint <subcommand> [flags]", "Endpoint related commands", "", true},
+    {"lease", "etcdctl lease <subcommand> [flags]", "Lease related commands", "", false},
+    {"member", "etcdctl member <subcommand> [flags]", "Membership related commands", "", false},
+    {"role", "etcdctl role <subcommand> [flags]", "Role related commands", "", false},
+    {"snapshot", "etcdctl snapshot <subcommand> [flags]", "Manages etcd node snapshots", "", false},
+    {"user", "etcdctl user <subcommand> [flags]", "User related commands", "", false},
+};
+
+const Group* FindGroup(const std::string& word) {
+  for (const Group& g : kGroups) {
+    if (word == g.name) return &g;
+  }
+  return nullptr;
+}
+
+// Rows "\t<left>\t<right>" aligned as Go's text/tabwriter does in cobra's help template
+// (tabwidth 8, padding 1, tabs as padding): the column is the widest left cell + 1, rounded
+// up to a multiple of 8.
+std::string AlignedRows(const std::vector<std::pair<std::string, std::string>>& rows) {
+  size_t widest = 0;
+  for (const auto& r : rows) widest = std::max(widest, r.first.size());
+  const size_t column = (widest + 1 + 7) / 8 * 8;
+  std::string out;
+  for (const auto& [left, right] : rows) {
+    out += "\t" + left + std::string((column - left.size() + 7) / 8, '\t') + right + "\n";
+  }
+  return out;
+}
+
+std::vector<const Command*> SortedCommands() {
+  std::vector<const Command*> out;
+  for (const Command& c : Registry()) out.push_back(&c);
+  std::sort(out.begin(), out.end(), [](const Command* a, const Command* b) { return a->name < b->name; });
+  return out;
+}
+
+std::string GlobalUsages() {
+  cli::FlagSet global;
+  cli::GlobalOptions o;
+  cli::AddGlobalFlags(global, &o);
+  return global.Usages();
+}
+
 std::string RootHelp() {
   std::string out =
       "NAME:\n\tetcdctl-ext - A drop-in etcdctl 3.4 whose snapshot commands are safe.\n\n"
       "USAGE:\n\tetcdctl-ext [flags]\n\nVERSION:\n\t3.4.23 (etcdctl-ext " +
       std::string(kToolVersion) + ")\n\nAPI VERSION:\n\t3.4\n\n\nCOMMANDS:\n";
-  for (const Command& c : Registry()) out += "\t" + c.name + "\t\t" + c.summary + "\n";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const Command* c : SortedCommands()) {
+    if (c->name > "help" && (rows.empty() || rows.back().first < "help")) rows.push_back({"help", "Help about any command"});
+    rows.push_back({c->name, c->summary});
+  }
+  out += AlignedRows(rows);
   cli::FlagSet f;
   cli::GlobalOptions o;
   cli::AddGlobalFlags(f, &o);
@@ -109,6 +178,36 @@ std::string RootHelp() {
   return out;
 }
 
+std::string GroupHelp(const Group& g) {
+  std::string out = std::string("NAME:\n\t") + g.name + " - " + g.summary + "\n\nUSAGE:\n\t" + g.usage +
+                    "\n\nAPI VERSION:\n\t3.4\n\n\nCOMMANDS:\n";
+  const std::string prefix = std::string(g.name) + " ";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const Command* c : SortedCommands()) {
+    if (c->name.starts_with(prefix)) rows.push_back({c->name.substr(prefix.size()), c->summary});
+  }
+  out += AlignedRows(rows) + "\n";
+  if (*g.description) out += std::string("DESCRIPTION:\n") + g.description + "\n";
+  cli::FlagSet local;
+  bool help = false;
+  local.AddBool("help", 'h', &help, std::string("help for ") + g.name);
+  bool cluster = false;
+  if (g.cluster_flag) local.AddBool("cluster", 0, &cluster, "use all endpoints from the cluster member list");
+  out += "OPTIONS:\n" + local.Usages() + "\nGLOBAL OPTIONS:\n" + GlobalUsages() + "\n";
+  return out;
+}
+
+// etcdctl's `help` command itself.
+std::string HelpCommandHelp() {
+  cli::FlagSet local;
+  bool help = false;
+  local.AddBool("help", 'h', &help, "help for help");
+  return "NAME:\n\thelp - Help about any command\n\nUSAGE:\n\tetcdctl help [command] [flags]\n\n"
+         "DESCRIPTION:\n\tHelp provides help for any command in the application.\n"
+         "\tSimply type etcdctl help [path to command] for full details.\n\nOPTIONS:\n" +
+         local.Usages() + "\nGLOBAL OPTIONS:\n" + GlobalUsages() + "\n";
+}
+
 std::string CommandHelp(const Command& c) {
   cli::FlagSet local, global;
   cli::GlobalOptions o;
@@ -116,8 +215,13 @@ std::string CommandHelp(const Command& c) {
   if (c.add_flags) c.add_flags(local);
   local.AddBool("help", 'h', &help, "help for " + c.name.substr(c.name.rfind(' ') + 1));
   cli::AddGlobalFlags(global, &o);
+  if (c.add_inherited_flags) c.add_inherited_flags(global);
   std::string out = "NAME:\n\t" + c.name + " - " + c.summary + "\n\nUSAGE:\n\t" + c.usage + "\n\n";
-  if (!c.description.empty()) out += "DESCRIPTION:\n" + c.description + "\n";
+  std::string description = c.description;
+  if (!c.implemented) {
+    description += "\tNot implemented by etcdctl-ext: running it fails with exit code 4 (use etcdctl 3.4).\n";
+  }
+  if (!description.empty()) out += "DESCRIPTION:\n" + description + "\n";
   out += "OPTIONS:\n" + local.Usages() + "\nGLOBAL OPTIONS:\n" + global.Usages() + "\n";
   return out;
 }
@@ -126,6 +230,73 @@ std::vector<std::string> Environment() {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
   return env;
+}
+
+// Flag errors: etcdctl (cobra) prints the usage on stdout and the error twice on stderr.
+int FlagError(const std::string& usage, const std::string& message) {
+  WriteStdout(usage);
+  WriteStderr("Error: " + message + "\n\nError: " + message + "\n");
+  return cli::kExitError;
+}
+
+// No command matched: the root, `help [topic]`, a group ("member", "member bogus") or an
+// unknown command, each as etcdctl 3.4 answers it.
+int RunWithoutCommand(const std::vector<std::string>& args, const Lookup& l) {
+  cli::FlagSet flags;
+  cli::GlobalOptions global;
+  cli::AddGlobalFlags(flags, &global);
+  bool help = false;
+  flags.AddBool("help", 'h', &help, "help");
+  if (l.words.empty()) {
+    auto parsed = flags.Parse(args);
+    if (!parsed) return FlagError(RootHelp(), parsed.error().message());
+    WriteStdout(RootHelp());
+    return cli::kExitSuccess;
+  }
+  const std::string& first = l.words[0];
+  if (first == "help") {
+    auto parsed = flags.Parse(l.rest);
+    if (!parsed) return FlagError(HelpCommandHelp(), parsed.error().message());
+    if (help) {
+      WriteStdout(HelpCommandHelp());
+      return cli::kExitSuccess;
+    }
+    std::vector<std::string> topic(l.words.begin() + 1, l.words.end());
+    if (topic.empty()) {
+      WriteStdout(RootHelp());
+      return cli::kExitSuccess;
+    }
+    if (topic.size() >= 2) {
+      for (const Command& c : Registry()) {
+        if (c.name == topic[0] + " " + topic[1]) {
+          WriteStdout(CommandHelp(c));
+          return cli::kExitSuccess;
+        }
+      }
+    }
+    for (const Command& c : Registry()) {
+      if (c.name == topic[0]) {
+        WriteStdout(CommandHelp(c));
+        return cli::kExitSuccess;
+      }
+    }
+    if (const Group* g = FindGroup(topic[0])) {
+      WriteStdout(GroupHelp(*g));
+      return cli::kExitSuccess;
+    }
+    WriteStderr("Unknown help topic [`" + Join(topic, " ") + "`]\n");
+    WriteStdout(RootHelp());
+    return cli::kExitSuccess;
+  }
+  if (const Group* g = FindGroup(first)) {
+    auto parsed = flags.Parse(l.rest);
+    if (!parsed) return FlagError(GroupHelp(*g), parsed.error().message());
+    WriteStdout(GroupHelp(*g));
+    return cli::kExitSuccess;
+  }
+  std::string msg = "unknown command \"" + first + "\" for \"etcdctl\"";
+  WriteStderr("Error: " + msg + "\nRun 'etcdctl --help' for usage.\nError: " + msg + "\n");
+  return cli::kExitError;
 }
 
 int Main(int argc, char** argv) {
@@ -139,48 +310,34 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> args(argv + 1, argv + argc);
   Lookup l = FindCommand(args);
-  if (l.command == nullptr) {
-    bool wants_help = l.words.empty();
-    for (const auto& a : args) wants_help |= a == "-h" || a == "--help" || a == "help";
-    if (!l.words.empty() && l.words[0] != "help") {
-      // A group word ("snapshot") alone, or an unknown command.
-      bool group = false;
-      for (const Command& c : Registry()) group |= c.name.starts_with(l.words[0] + " ");
-      if (!group) {
-        std::string msg = "unknown command \"" + l.words[0] + "\" for \"etcdctl\"";
-        WriteStderr("Error: " + msg + "\nRun 'etcdctl --help' for usage.\nError: " + msg + "\n");
-        return cli::kExitError;
-      }
-      std::string out;
-      for (const Command& c : Registry()) {
-        if (c.name.starts_with(l.words[0] + " ")) out += "\t" + c.name + "\t" + c.summary + "\n";
-      }
-      WriteStdout("COMMANDS:\n" + out);
-      return cli::kExitSuccess;
-    }
-    if (wants_help || !l.words.empty()) {
-      WriteStdout(RootHelp());
-      return cli::kExitSuccess;
-    }
-  }
+  if (l.command == nullptr) return RunWithoutCommand(args, l);
   const Command& cmd = *l.command;
 
   cli::GlobalOptions global;
   cli::FlagSet flags;
   cli::AddGlobalFlags(flags, &global);
   if (cmd.add_flags) cmd.add_flags(flags);
+  if (cmd.add_inherited_flags) cmd.add_inherited_flags(flags);
   bool help = false;
   flags.AddBool("help", 'h', &help, "help");
   auto positional = flags.Parse(l.rest);
-  if (!positional) {
-    const std::string& m = positional.error().message();
-    WriteStdout(CommandHelp(cmd));
-    WriteStderr("Error: " + m + "\n\nError: " + m + "\n");
-    return cli::kExitError;
-  }
+  if (!positional) return FlagError(CommandHelp(cmd), positional.error().message());
   if (help) {
     WriteStdout(CommandHelp(cmd));
     return cli::kExitSuccess;
+  }
+  // Never a silent success: a command or flag etcdctl has and we do not fails loudly.
+  if (!cmd.implemented) {
+    WriteStderr("Error: \"" + cmd.name + "\" is not implemented by etcdctl-ext (use etcdctl " +
+                "3.4 for it)\n");
+    return cli::kExitBadFeature;
+  }
+  for (const std::string& name : cmd.unimplemented_flags) {
+    if (flags.Changed(name)) {
+      WriteStderr("Error: flag --" + name + " of \"" + cmd.name +
+                  "\" is not implemented by etcdctl-ext (use etcdctl 3.4 for it)\n");
+      return cli::kExitBadFeature;
+    }
   }
   if (cmd.uses_client) {
     std::vector<std::string> names = cli::GlobalFlagNames();

@@ -16,6 +16,9 @@ const bool kMemberList = RegisterCommand({
     .name = "member list",
     .usage = "etcdctl member list [flags]",
     .summary = "Lists all members in the cluster",
+    .description =
+        "\tWhen --write-out is set to simple, this command prints out comma-separated member lists for each "
+        "endpoint.\n\tThe items in the lists are ID, Status, Name, Peer Addrs, Client Addrs, Is Learner.\n",
     .run = RunMemberList,
 });
 

@@ -442,6 +442,105 @@ class TlsBase(ParityBase):
                 self.assertFalse([f for f in os.listdir(self.work) if f.startswith("fail.db")])
 
 
+def etcdctl_command_tree():
+    """etcdctl 3.4.23's commands ("member add", "get", ...) from its own `--help`."""
+    out = run([REAL_ETCDCTL, "--help"]).stdout.decode()
+    section = out.split("COMMANDS:\n", 1)[1].split("\n\n", 1)[0]
+    return [line.lstrip("\t").split("\t")[0] for line in section.splitlines()]
+
+
+def help_flags(help_text, section="OPTIONS:"):
+    """Flag names listed in one section of a command's --help output."""
+    part = help_text.split("\n" + section + "\n", 1)[1].split("\n\n", 1)[0] if ("\n" + section + "\n") in help_text \
+        else help_text.split(section + "\n", 1)[1].split("\n\n", 1)[0]
+    return set(re.findall(r"--([a-z0-9-]+)", part))
+
+
+class CommandTree(WithEtcd, unittest.TestCase):
+    """Never a silent success: every command of etcdctl 3.4.23's tree (read from its --help at
+    test time) is either implemented, answering a simple invocation with etcdctl's exit code
+    and Error lines, or fails loudly: "Error: ..." on stderr and exit 4. No command may exit 0
+    with usage text, and every flag etcdctl lists that we do not know fails loudly too."""
+
+    @classmethod
+    def prepare(cls):
+        cls.etcd = cls.cluster.start_etcd("3.4", name="tree")
+
+    def flags(self):
+        return self.etcd.client_flags()
+
+    def test_every_command_is_implemented_or_fails_loudly(self):
+        commands = etcdctl_command_tree()
+        self.assertGreater(len(commands), 40, commands)
+        self.assertIn("member remove", commands)
+        not_implemented = []
+        for cmd in commands:
+            words = cmd.split()
+            with self.subTest(cmd=cmd):
+                # No arguments: for every implemented command that is an argument error or a
+                # harmless read (list, status, disarm, defrag) against a scratch etcd.
+                ours = run([ETCDCTL_EXT, *self.flags(), *words], input=b"", cwd=self.work, timeout=30)
+                if cmd == "help":  # asked for: the help text and exit 0, as etcdctl
+                    self.assertEqual(ours.rc, 0, ours)
+                    continue
+                self.assertFalse(ours.rc == 0 and re.search(rb"^(USAGE|COMMANDS):$", ours.stdout, re.M),
+                                 "exit 0 with usage text: %r" % ours)
+                if b"is not implemented by etcdctl-ext" in ours.stderr:
+                    self.assertEqual(ours.rc, 4, ours)
+                    self.assertTrue(ours.stderr.startswith(b"Error: "), ours)
+                    self.assertEqual(ours.stdout, b"", ours)
+                    not_implemented.append(cmd)
+                    continue
+                theirs = run([REAL_ETCDCTL, *self.flags(), *words], input=b"", cwd=self.work, timeout=30)
+                if cmd == "defrag":  # timings aside, the same line
+                    self.assertEqual(ours.stdout, theirs.stdout)
+                self.assertEqual(ours.rc, theirs.rc, "exit code differs for %s\nours:   %r\ntheirs: %r" % (cmd, ours, theirs))
+                err = lambda r: [l for l in r.stderr.splitlines() if l.startswith(b"Error:")]
+                self.assertEqual(err(ours), err(theirs), cmd)
+                if ours.rc != 0:
+                    self.assertTrue(err(ours), ours)
+        print("\n  etcdctl commands not implemented by etcdctl-ext (fail loudly): %s" % ", ".join(not_implemented),
+              file=sys.stderr)
+
+    def test_every_etcdctl_flag_is_known_or_fails_loudly(self):
+        for cmd in etcdctl_command_tree():
+            if cmd == "help":
+                continue
+            words = cmd.split()
+            theirs = run([REAL_ETCDCTL, *words, "--help"]).stdout.decode()
+            ours = run([ETCDCTL_EXT, *words, "--help"]).stdout.decode()
+            known = help_flags(ours, "OPTIONS:") | help_flags(ours, "GLOBAL OPTIONS:")
+            for flag in sorted(help_flags(theirs, "OPTIONS:") | help_flags(theirs, "GLOBAL OPTIONS:")):
+                if flag in known:
+                    continue
+                with self.subTest(cmd=cmd, flag=flag):
+                    r = run([ETCDCTL_EXT, *self.flags(), *words, "--" + flag], input=b"", cwd=self.work)
+                    self.assertNotEqual(r.rc, 0, r)
+                    self.assertTrue(r.stderr.startswith(b"Error: "), r)
+
+    def test_unimplemented_flags_fail_loudly(self):
+        for args in (["put", "k", "v", "--lease=1234abcd"], ["put", "k", "v", "--prev-kv"], ["put", "k", "--ignore-value"],
+                     ["del", "k", "--prev-kv"]):
+            with self.subTest(args=args):
+                r = run([ETCDCTL_EXT, *self.flags(), *args], cwd=self.work)
+                self.assertEqual(r.rc, 4, r)
+                self.assertRegex(r.stderr, rb"^Error: flag --[a-z-]+ of \"[a-z]+\" is not implemented by etcdctl-ext")
+                self.assertEqual(r.stdout, b"")
+
+    def test_groups_help_and_unknown_commands_as_etcdctl(self):
+        groups = sorted({c.split()[0] for c in etcdctl_command_tree() if " " in c})
+        cases = [[g] for g in groups] + [["member", "bogus"], ["bogus"], ["--bogus"], ["member", "--bogus"],
+                                         ["help"], ["help", "member"], ["help", "bogus"], ["help", "get"],
+                                         ["help", "--help"], ["get", "--bogus"], ["snapshot", "bogus", "x"]]
+        for args in cases:
+            with self.subTest(args=args):
+                ours = run([ETCDCTL_EXT, *args], cwd=self.work)
+                theirs = run([REAL_ETCDCTL, *args], cwd=self.work)
+                if args[0] not in ("help", "--bogus") or args[1:] and args[1] not in ("bogus",):
+                    self.assertEqual(ours.stdout, theirs.stdout, args)
+                self.assertEqual((ours.rc, ours.stderr), (theirs.rc, theirs.stderr), args)
+
+
 class Tls34(TlsBase, unittest.TestCase):
     VERSION = "3.4"
 
