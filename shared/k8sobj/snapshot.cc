@@ -1,0 +1,156 @@
+#include "shared/k8sobj/snapshot.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "shared/etcddb/schema.h"
+#include "shared/k8sobj/key.h"
+#include "shared/k8sobj/wire.h"
+
+namespace etcdrestore::k8sobj {
+namespace {
+
+bool IsTombstone(std::string_view revision_key) {
+  return revision_key.size() == etcddb::kRevisionKeySize + 1 && revision_key.back() == etcddb::kTombstoneMark;
+}
+
+Result<bbolt::BucketRef> KeyBucket(bbolt::Reader& reader) {
+  ASSIGN_OR_RETURN(auto b, reader.FindBucket(etcddb::kKeyBucket));
+  if (!b) return Fail(ErrorCode::kCorruption, "k8sobj: the snapshot has no \"key\" bucket: not an etcd v3 snapshot");
+  return *b;
+}
+
+// Calls fn(revision key, decoded KeyValue) for every entry of `key`, in revision order.
+template <typename Fn>
+Status ForEachRevision(bbolt::Reader& reader, Fn&& fn) {
+  ASSIGN_OR_RETURN(bbolt::BucketRef kb, KeyBucket(reader));
+  return reader.ForEach(kb, [&](const bbolt::Entry& e) -> Status {
+    auto kv = DecodeKeyValue(e.value);
+    if (!kv) {
+      return Fail(kv.error().Wrap(fmt::format("k8sobj: key bucket entry of {} bytes at revision key of {} bytes",
+                                              e.value.size(), e.key.size())));
+    }
+    return fn(e.key, *kv);
+  });
+}
+
+}  // namespace
+
+Result<KeyValueRef> DecodeKeyValue(std::string_view bytes) {
+  KeyValueRef kv;
+  RETURN_IF_ERROR(wire::ForEachField(bytes, "mvccpb.KeyValue", [&](const wire::Field& f) -> Status {
+    switch (f.number) {
+      case 1: kv.key = f.bytes; break;
+      case 2: kv.create_revision = static_cast<int64_t>(f.varint); break;
+      case 3: kv.mod_revision = static_cast<int64_t>(f.varint); break;
+      case 4: kv.version = static_cast<int64_t>(f.varint); break;
+      case 5: kv.value = f.bytes; break;
+      case 6: kv.lease = static_cast<int64_t>(f.varint); break;
+      default: break;
+    }
+    return {};
+  }));
+  if (kv.key.empty()) return wire::WireError("mvccpb.KeyValue without a key");
+  return kv;
+}
+
+Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
+  struct Latest {
+    uint32_t bytes = 0;
+    int16_t provider = -1;  // index into providers, -1: not encrypted
+    bool live = false;
+    bool decodable = true;
+  };
+  std::unordered_map<std::string, Latest> keys;
+  std::vector<std::string> providers;
+  Inventory inv;
+  RETURN_IF_ERROR(ForEachRevision(reader, [&](std::string_view rev_key, const KeyValueRef& kv) -> Status {
+    ++inv.revisions;
+    ASSIGN_OR_RETURN(etcddb::Revision rev, etcddb::DecodeRevision(rev_key));
+    inv.revision = std::max(inv.revision, rev.main);
+    Latest& l = keys[std::string(kv.key)];
+    if (IsTombstone(rev_key)) {
+      l = Latest{};
+      return {};
+    }
+    l.live = true;
+    l.bytes = static_cast<uint32_t>(std::min<size_t>(kv.value.size(), UINT32_MAX));
+    l.provider = -1;
+    l.decodable = true;
+    if (kv.key.starts_with(kRegistryPrefix)) {
+      auto info = DecodeObject(kv.value);
+      if (!info) {
+        l.decodable = false;
+      } else if (info->encoding == Encoding::kEncrypted) {
+        auto it = std::find(providers.begin(), providers.end(), info->provider);
+        if (it == providers.end()) it = providers.insert(providers.end(), info->provider);
+        l.provider = static_cast<int16_t>(it - providers.begin());
+      }
+    }
+    return {};
+  }));
+  std::vector<Inventory::Large> big;
+  for (const auto& [key, l] : keys) {
+    if (!l.live) continue;
+    ++inv.live_keys;
+    auto k = ParseKey(key);
+    if (!k) {
+      ++inv.other_keys;
+      continue;
+    }
+    ++inv.by_resource[QualifiedResource(*k)];
+    ++inv.by_namespace[k->namespace_];
+    if (l.provider >= 0) ++inv.encrypted[providers[static_cast<size_t>(l.provider)]];
+    if (!l.decodable) ++inv.undecodable;
+    if (largest > 0) {
+      big.push_back({key, l.bytes});
+      if (big.size() >= 4 * largest) {  // keep the candidate list small
+        std::nth_element(big.begin(), big.begin() + static_cast<ptrdiff_t>(largest) - 1, big.end(),
+                         [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+        big.resize(largest);
+      }
+    }
+  }
+  std::sort(big.begin(), big.end(),
+            [](const auto& a, const auto& b) { return a.bytes != b.bytes ? a.bytes > b.bytes : a.key < b.key; });
+  if (big.size() > largest) big.resize(largest);
+  inv.largest = std::move(big);
+  // The compaction revision etcd finished (a revision key with sub 0), when there is one.
+  ASSIGN_OR_RETURN(auto meta, reader.FindBucket(etcddb::kMetaBucket));
+  if (meta) {
+    ASSIGN_OR_RETURN(auto v, reader.Get(*meta, etcddb::kFinishedCompactKey));
+    if (v) {
+      ASSIGN_OR_RETURN(etcddb::Revision r, etcddb::DecodeRevision(*v));
+      inv.compact_revision = r.main;
+    }
+  }
+  return inv;
+}
+
+Result<std::vector<FoundObject>> FindObjects(bbolt::Reader& reader,
+                                             const std::function<bool(std::string_view key)>& want, bool keep_values) {
+  std::map<std::string, FoundObject, std::less<>> found;
+  RETURN_IF_ERROR(ForEachRevision(reader, [&](std::string_view rev_key, const KeyValueRef& kv) -> Status {
+    if (!want(kv.key)) return {};
+    if (IsTombstone(rev_key)) {
+      if (auto it = found.find(kv.key); it != found.end()) found.erase(it);
+      return {};
+    }
+    auto info = DecodeObject(kv.value);
+    if (!info) return Fail(info.error().Wrap(fmt::format("object {}", kv.key)));
+    FoundObject& o = found[std::string(kv.key)];
+    o.key = kv.key;
+    o.mod_revision = kv.mod_revision;
+    o.info = std::move(*info);
+    if (keep_values) o.value.assign(kv.value);
+    return {};
+  }));
+  std::vector<FoundObject> out;
+  out.reserve(found.size());
+  for (auto& [k, o] : found) out.push_back(std::move(o));
+  return out;
+}
+
+}  // namespace etcdrestore::k8sobj

@@ -1,0 +1,37 @@
+// shared/k8sobj/types.h
+//
+// Resource types as `kubectl get` names them (plural, singular, short names, and
+// "<plural>.<group>"), mapped to where the API server stores them in etcd. Built-in types
+// come from a table of the Kubernetes API's resources; anything else is taken as a custom
+// resource's plural, optionally qualified by its group ("crontabs.stable.example.com").
+#ifndef ETCDRESTORE_SHARED_K8SOBJ_TYPES_H_
+#define ETCDRESTORE_SHARED_K8SOBJ_TYPES_H_
+
+#include <string>
+#include <string_view>
+
+#include "shared/base/error.h"
+#include "shared/k8sobj/key.h"
+
+namespace etcdrestore::k8sobj {
+
+struct ResourceType {
+  std::string plural;    // "deployments"
+  std::string group;     // "apps"; "" for the core group
+  std::string storage;   // the key's resource part: "deployments", "services/specs", "minions"
+  bool builtin = true;   // false: a custom resource, stored under "<group>/<plural>/"
+  // The kubectl spelling: "deployments.apps", "pods".
+  std::string Name() const { return group.empty() ? plural : plural + "." + group; }
+  // True if an object key (ParseKey) belongs to this type.
+  bool Matches(const ObjectKey& k) const;
+};
+
+// Resolves a TYPE argument. Built-in names are matched case-insensitively like kubectl
+// ("deploy", "deployment", "deployments", "deployments.apps"); an unknown name is a custom
+// resource plural ("crontabs", or "crontabs.stable.example.com" to pin the group).
+// kInvalidArgument for an empty or malformed name.
+Result<ResourceType> ResolveType(std::string_view arg);
+
+}  // namespace etcdrestore::k8sobj
+
+#endif  // ETCDRESTORE_SHARED_K8SOBJ_TYPES_H_
