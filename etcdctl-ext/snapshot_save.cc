@@ -91,6 +91,9 @@ const bool kRegistered = RegisterCommand({
         "\t  file is checked before it is renamed into place.\n"
         "\t- <filename>.part (0600) is fsynced, renamed and the directory fsynced; it is\n"
         "\t  removed on any error and on SIGINT/SIGTERM/SIGHUP.\n"
+        "\t- <filename>.part is always a new file of its own, never written through what\n"
+        "\t  is there: a stale .part is removed only if it is a regular file owned by this\n"
+        "\t  user; a symlink, fifo or another user's file is an error and nothing is written.\n"
         "\t- on a terminal, progress (bytes, rate) is shown on stderr; never on a pipe.\n",
     .failure_code = cli::kExitInterrupted,
     .run = RunSave,
