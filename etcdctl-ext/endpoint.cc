@@ -1,6 +1,7 @@
-// endpoint status, endpoint health (etcdctl 3.4 ctlv3/command/ep_command.go).
+// endpoint status, health and hashkv (etcdctl 3.4 ctlv3/command/ep_command.go).
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "etcdctl-ext/command.h"
@@ -86,6 +87,30 @@ Result<int> RunHealth(CommandContext& ctx) {
   return 0;
 }
 
+int64_t hashkv_rev = 0;
+
+// etcdctl: one client (mustClientFromCmd) whose maintenance API dials each endpoint in turn;
+// a failing endpoint is reported on stderr and the last error ends the command (exit 1).
+Result<int> RunHashKV(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(auto configs, EndpointConfigs(ctx));
+  std::vector<cli::EndpointHashKV> hashes;
+  std::optional<Error> last;
+  for (const auto& cfg : configs) {
+    ASSIGN_OR_RETURN(auto client, ctx.Connect(cfg));
+    auto h = client->HashKV(hashkv_rev, ctx.CommandDeadline());
+    if (!h) {
+      WriteStderr("Failed to get the hash of endpoint " + cfg.endpoint + " (" + h.error().message() + ")\n");
+      last = std::move(h).error();
+      continue;
+    }
+    hashes.push_back({cfg.endpoint, std::move(*h)});
+  }
+  ASSIGN_OR_RETURN(std::string out, cli::PrintEndpointHashKV(ctx.print, hashes));
+  WriteStdout(out);
+  if (last) return Fail(std::move(*last));
+  return 0;
+}
+
 void AddClusterFlag(cli::FlagSet& f) {
   f.AddBool("cluster", 0, &use_cluster, "use all endpoints from the cluster member list");
 }
@@ -100,6 +125,15 @@ const bool kStatus = RegisterCommand({
         "raft index, raft applied index, errors.\n",
     .add_inherited_flags = AddClusterFlag,
     .run = RunStatus,
+});
+
+const bool kHashKV = RegisterCommand({
+    .name = "endpoint hashkv",
+    .usage = "etcdctl endpoint hashkv [flags]",
+    .summary = "Prints the KV history hash for each endpoint in --endpoints",
+    .add_flags = [](cli::FlagSet& f) { f.AddInt64("rev", 0, &hashkv_rev, "maximum revision to hash (default: all revisions)"); },
+    .add_inherited_flags = AddClusterFlag,
+    .run = RunHashKV,
 });
 
 const bool kHealth = RegisterCommand({

@@ -68,6 +68,44 @@ Result<int64_t> ParseGoInt64(std::string_view s) {
 
 }  // namespace
 
+Result<uint64_t> ParseGoUint(std::string_view s, int base) {
+  const std::string fn = "strconv.ParseUint: parsing " + Quote(std::string(s)) + ": ";
+  if (s.empty()) return Fail(ErrorCode::kInvalidArgument, fn + "invalid syntax");
+  uint64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'z') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'Z') d = c - 'A' + 10;
+    else return Fail(ErrorCode::kInvalidArgument, fn + "invalid syntax");
+    if (d >= base) return Fail(ErrorCode::kInvalidArgument, fn + "invalid syntax");
+    // Go stops at the first overflow: the rest of the string is not checked.
+    if (v > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) {
+      return Fail(ErrorCode::kInvalidArgument, fn + "value out of range");
+    }
+    v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+Result<int64_t> ParseGoInt(std::string_view s, int base) {
+  const std::string fn = "strconv.ParseInt: parsing " + Quote(std::string(s)) + ": ";
+  std::string_view digits = s;
+  bool neg = false;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
+    neg = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  auto u = ParseGoUint(digits, base);
+  if (!u) {
+    const bool range = u.error().message().ends_with("value out of range");
+    return Fail(ErrorCode::kInvalidArgument, fn + (range ? "value out of range" : "invalid syntax"));
+  }
+  const uint64_t limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + (neg ? 1 : 0);
+  if (*u > limit) return Fail(ErrorCode::kInvalidArgument, fn + "value out of range");
+  return neg ? static_cast<int64_t>(0 - *u) : static_cast<int64_t>(*u);
+}
+
 Result<bool> ParseGoBool(std::string_view s) {
   for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
     if (s == t) return true;

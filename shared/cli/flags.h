@@ -71,6 +71,11 @@ class FlagSet {
 Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s);
 // Go's time.Duration.String(): "0s", "850ns", "857.82µs", "1.458294ms", "5.000344529s", "1m30s".
 std::string FormatGoDuration(std::chrono::nanoseconds d);
+// Go's strconv.ParseUint(s, base, 64) and ParseInt(s, base, 64) for an explicit base (no
+// prefix, no '_'), as etcdctl parses member and lease IDs (base 16) and TTLs (base 10). Errors
+// (kInvalidArgument): `strconv.ParseUint: parsing "zz": invalid syntax`, `... value out of range`.
+Result<uint64_t> ParseGoUint(std::string_view s, int base);
+Result<int64_t> ParseGoInt(std::string_view s, int base);
 // Go's strconv.ParseBool.
 Result<bool> ParseGoBool(std::string_view s);
 

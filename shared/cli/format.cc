@@ -268,6 +268,12 @@ JsonWriter& JsonWriter::Bool(bool v) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Null() {
+  BeforeValue();
+  out_ += "null";
+  return *this;
+}
+
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows) {
   const size_t cols = header.size();

@@ -4,6 +4,7 @@
 
 #include "shared/base/strings.h"
 #include "shared/cli/format.h"
+#include "shared/etcdclient/go_json.h"
 #include "shared/etcdclient/marshal.h"
 
 namespace etcdrestore::cli {
@@ -12,10 +13,39 @@ namespace {
 using etcdclient::KeyValue;
 using etcdclient::ResponseHeader;
 
-Error Unsupported(OutputFormat f) {
-  const char* name = f == OutputFormat::kTable ? "table" : f == OutputFormat::kProtobuf ? "protobuf" : "this";
-  return Error(ErrorCode::kUnsupported, fmt::format("{} not supported as output format", name));
+const char* FormatName(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kSimple: return "simple";
+    case OutputFormat::kJson: return "json";
+    case OutputFormat::kTable: return "table";
+    case OutputFormat::kFields: return "fields";
+    case OutputFormat::kProtobuf: return "protobuf";
+  }
+  return "this";
 }
+
+Error Unsupported(OutputFormat f) {
+  return Error(ErrorCode::kUnsupported, fmt::format("{} not supported as output format", FormatName(f)));
+}
+
+// Renders WalkGoJson's events with JsonWriter.
+class JsonWriterSink final : public etcdclient::JsonSink {
+ public:
+  explicit JsonWriterSink(JsonWriter& w) : w_(w) {}
+  void BeginObject() override { w_.BeginObject(); }
+  void EndObject() override { w_.EndObject(); }
+  void BeginArray() override { w_.BeginArray(); }
+  void EndArray() override { w_.EndArray(); }
+  void Key(std::string_view k) override { w_.Key(k); }
+  void String(std::string_view s) override { w_.String(s); }
+  void Bytes(std::string_view b) override { w_.Bytes(b); }
+  void Int(int64_t v) override { w_.Int(v); }
+  void Uint(uint64_t v) override { w_.Uint(v); }
+  void Bool(bool v) override { w_.Bool(v); }
+
+ private:
+  JsonWriter& w_;
+};
 
 // printer_simple.go printKV.
 void SimpleKv(const PrintOptions& o, const KeyValue& kv, std::string* out) {
@@ -347,6 +377,351 @@ Result<std::string> PrintDbStatus(const PrintOptions& o, const DbStatus& s) {
     default:
       return Fail(Unsupported(o.format));
   }
+}
+
+Result<std::string> GoJson(const etcdclient::OpResponse& r) {
+  JsonWriter w;
+  JsonWriterSink sink(w);
+  RETURN_IF_ERROR(etcdclient::WalkGoJson(r.type, r.wire, sink));
+  return w.str() + "\n";
+}
+
+Result<std::string> PrintOp(const PrintOptions& o, const etcdclient::OpResponse& r, const std::string& simple,
+                            bool fields_header) {
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      return simple;
+    case OutputFormat::kFields: {
+      if (!fields_header) return Fail(Unsupported(o.format));
+      std::string out;
+      FieldsHeader(r.header, &out);
+      return out;
+    }
+    case OutputFormat::kJson:
+      return GoJson(r);
+    case OutputFormat::kProtobuf:
+      return r.wire;
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintMemberAdd(const PrintOptions& o, const etcdclient::MemberAddResponse& r,
+                                   const std::string& name, const std::string& peer_urls) {
+  std::string simple = fmt::format("Member {:16x} added to cluster {:16x}\n", r.member.id, r.header.cluster_id);
+  if (o.format == OutputFormat::kSimple) {
+    std::vector<std::string> conf;
+    for (const auto& m : r.members) {
+      for (const auto& u : m.peer_urls) conf.push_back((m.id == r.member.id ? name : m.name) + "=" + u);
+    }
+    simple += "\nETCD_NAME=" + GoQuote(name) + "\nETCD_INITIAL_CLUSTER=" + GoQuote(Join(conf, ",")) +
+              "\nETCD_INITIAL_ADVERTISE_PEER_URLS=" + GoQuote(peer_urls) +
+              "\nETCD_INITIAL_CLUSTER_STATE=\"existing\"\n";
+  }
+  return PrintOp(o, r, simple);
+}
+
+Result<std::string> PrintMemberChange(const PrintOptions& o, const etcdclient::MembersResponse& r,
+                                      uint64_t id, const std::string& verb) {
+  return PrintOp(o, r, fmt::format("Member {:16x} {} cluster {:16x}\n", id, verb, r.header.cluster_id));
+}
+
+namespace {
+
+// golang/protobuf's CompactTextString of a ResponseHeader: "name:value " per non-zero field.
+std::string CompactHeader(const ResponseHeader& h) {
+  std::string out;
+  if (h.cluster_id) out += fmt::format("cluster_id:{} ", h.cluster_id);
+  if (h.member_id) out += fmt::format("member_id:{} ", h.member_id);
+  if (h.revision) out += fmt::format("revision:{} ", h.revision);
+  if (h.raft_term) out += fmt::format("raft_term:{} ", h.raft_term);
+  return out;
+}
+
+// clientv3's lease responses embed *pb.ResponseHeader: encoding/json inlines its fields.
+void JsonInlineHeader(JsonWriter& w, const ResponseHeader& h) {
+  if (h.cluster_id) w.Key("cluster_id").Uint(h.cluster_id);
+  if (h.member_id) w.Key("member_id").Uint(h.member_id);
+  if (h.revision) w.Key("revision").Int(h.revision);
+  if (h.raft_term) w.Key("raft_term").Uint(h.raft_term);
+}
+
+// ... and `-w protobuf` marshals that embedded header alone.
+std::string HeaderWire(const ResponseHeader& h) { return etcdclient::MarshalHeader(h); }
+
+const char* AlarmName(int a) {
+  switch (a) {
+    case 0: return "NONE";
+    case 1: return "NOSPACE";
+    case 2: return "CORRUPT";
+  }
+  return "UNKNOWN";
+}
+
+const char* PermName(int t) {
+  switch (t) {
+    case 0: return "READ";
+    case 1: return "WRITE";
+    case 2: return "READWRITE";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace
+
+std::string PrefixRangeEnd(const std::string& prefix) {
+  std::string end = prefix;
+  for (size_t i = end.size(); i-- > 0;) {
+    if (static_cast<unsigned char>(end[i]) < 0xff) {
+      end[i] = static_cast<char>(static_cast<unsigned char>(end[i]) + 1);
+      return end.substr(0, i + 1);
+    }
+  }
+  return std::string(1, '\0');
+}
+
+Result<std::string> PrintEndpointHashKV(const PrintOptions& o, const std::vector<EndpointHashKV>& h) {
+  std::string out;
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      for (const auto& e : h) out += fmt::format("{}, {}\n", e.endpoint, e.hash.hash);
+      return out;
+    case OutputFormat::kTable: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& e : h) rows.push_back({e.endpoint, std::to_string(e.hash.hash)});
+      return RenderTable({"endpoint", "hash"}, rows);
+    }
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      JsonWriterSink sink(w);
+      w.BeginArray();
+      for (const auto& e : h) {
+        w.BeginObject().Key("Endpoint").String(e.endpoint).Key("HashKV");
+        RETURN_IF_ERROR(etcdclient::WalkGoJson(e.hash.type, e.hash.wire, sink));
+        w.EndObject();
+      }
+      w.EndArray();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      for (const auto& e : h) {
+        FieldsHeader(e.hash.header, &out);
+        out += fmt::format("\"Endpoint\" : {}\n\"Hash\" : {}\n\n", GoQuote(e.endpoint), e.hash.hash);
+      }
+      return out;
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintAlarm(const PrintOptions& o, const etcdclient::AlarmResponse& r) {
+  std::string out;
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      // fmt's %+v of *pb.AlarmMember: its CompactTextString.
+      for (const auto& a : r.alarms) {
+        if (a.member_id) out += fmt::format("memberID:{} ", a.member_id);
+        if (a.alarm) out += fmt::format("alarm:{} ", AlarmName(a.alarm));
+        out += "\n";
+      }
+      return out;
+    case OutputFormat::kFields:
+      FieldsHeader(r.header, &out);
+      for (const auto& a : r.alarms) {
+        out += fmt::format("\"MemberID\" : {}\n\"AlarmType\" : {}\n\n", a.member_id, AlarmName(a.alarm));
+      }
+      return out;
+    default:
+      return PrintOp(o, r, "");
+  }
+}
+
+Result<std::string> PrintMoveLeader(const PrintOptions& o, const etcdclient::OpResponse& r, uint64_t leader,
+                                    uint64_t target) {
+  return PrintOp(o, r, fmt::format("Leadership transferred from {:x} to {:x}\n", leader, target));
+}
+
+Result<std::string> PrintLeaseGrant(const PrintOptions& o, const etcdclient::LeaseGrantResponse& r) {
+  std::string out;
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      return fmt::format("lease {:016x} granted with TTL({}s)\n", r.id, r.ttl);
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      w.BeginObject();
+      JsonInlineHeader(w, r.header);
+      w.Key("ID").Int(r.id).Key("TTL").Int(r.ttl).Key("Error").String(r.error).EndObject();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      FieldsHeader(r.header, &out);
+      return out + fmt::format("\"ID\" : {}\n\"TTL\" : {}\n", r.id, r.ttl);
+    case OutputFormat::kProtobuf:
+      return HeaderWire(r.header);
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintLeaseRevoke(const PrintOptions& o, const etcdclient::OpResponse& r, int64_t id) {
+  if (o.format == OutputFormat::kProtobuf) {
+    return Fail(ErrorCode::kUnsupported, "marshal unsupported for type clientv3.LeaseRevokeResponse ({" +
+                                             CompactHeader(r.header) + "})");
+  }
+  return PrintOp(o, r, fmt::format("lease {:016x} revoked\n", id), /*fields_header=*/true);
+}
+
+Result<std::string> PrintLeaseKeepAlive(const PrintOptions& o, const etcdclient::LeaseKeepAliveResponse& r) {
+  std::string out;
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      return fmt::format("lease {:016x} keepalived with TTL({})\n", r.id, r.ttl);
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      w.BeginObject();
+      JsonInlineHeader(w, r.header);
+      w.Key("ID").Int(r.id).Key("TTL").Int(r.ttl).EndObject();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      FieldsHeader(r.header, &out);
+      return out + fmt::format("\"ID\" : {}\n\"TTL\" : {}\n", r.id, r.ttl);
+    case OutputFormat::kProtobuf:
+      return HeaderWire(r.header);
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintLeaseTimeToLive(const PrintOptions& o, const etcdclient::LeaseTimeToLiveResponse& r,
+                                         bool keys) {
+  std::string out;
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      if (r.granted_ttl == 0 && r.ttl == -1) return fmt::format("lease {:016x} already expired\n", r.id);
+      out = fmt::format("lease {:016x} granted with TTL({}s), remaining({}s)", r.id, r.granted_ttl, r.ttl);
+      if (keys) out += ", attached keys([" + Join(r.keys, " ") + "])";
+      return out + "\n";
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      w.BeginObject();
+      JsonInlineHeader(w, r.header);
+      w.Key("id").Int(r.id).Key("ttl").Int(r.ttl).Key("granted-ttl").Int(r.granted_ttl).Key("keys");
+      if (r.keys.empty()) {
+        w.Null();
+      } else {
+        w.BeginArray();
+        for (const auto& k : r.keys) w.Bytes(k);
+        w.EndArray();
+      }
+      w.EndObject();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      FieldsHeader(r.header, &out);
+      out += fmt::format("\"ID\" : {}\n\"TTL\" : {}\n\"GrantedTTL\" : {}\n", r.id, r.ttl, r.granted_ttl);
+      for (const auto& k : r.keys) out += "\"Key\" : " + GoQuote(k) + "\n";
+      return out;
+    case OutputFormat::kProtobuf:
+      return HeaderWire(r.header);
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintLeaseLeases(const PrintOptions& o, const etcdclient::LeaseLeasesResponse& r) {
+  std::string out;
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      out = fmt::format("found {} leases\n", r.ids.size());
+      for (int64_t id : r.ids) out += fmt::format("{:016x}\n", id);
+      return out;
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      w.BeginObject();
+      JsonInlineHeader(w, r.header);
+      w.Key("leases").BeginArray();
+      for (int64_t id : r.ids) w.BeginObject().Key("id").Int(id).EndObject();
+      w.EndArray().EndObject();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      FieldsHeader(r.header, &out);
+      for (int64_t id : r.ids) out += fmt::format("\"ID\" : {}\n", id);
+      return out;
+    case OutputFormat::kProtobuf:
+      return HeaderWire(r.header);
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintUserGet(const PrintOptions& o, const etcdclient::NamesResponse& r, const std::string& user) {
+  std::string simple = "User: " + user + "\nRoles:";
+  for (const auto& role : r.names) simple += " " + role;
+  return PrintOp(o, r, simple + "\n");
+}
+
+Result<std::string> PrintUserList(const PrintOptions& o, const etcdclient::NamesResponse& r) {
+  std::string simple;
+  for (const auto& u : r.names) simple += u + "\n";
+  return PrintOp(o, r, simple);
+}
+
+Result<std::string> PrintRoleGet(const PrintOptions& o, const etcdclient::AuthRoleGetResponse& r,
+                                 const std::string& role) {
+  std::string out;
+  if (o.format == OutputFormat::kFields) {
+    FieldsHeader(r.header, &out);
+    for (const auto& p : r.perms) {
+      out += fmt::format("\"PermType\" :  {}\n\"Key\" : {}\n\"RangeEnd\" : {}\n", PermName(p.type), GoQuote(p.key),
+                         GoQuote(p.range_end));
+    }
+    return out;
+  }
+  // printer_simple.go RoleGet.
+  auto perm_line = [](const etcdclient::Permission& p) {
+    if (p.range_end.empty()) return "\t" + p.key + "\n";
+    std::string line = p.range_end != std::string(1, '\0') ? "\t[" + p.key + ", " + p.range_end + ")"
+                                                           : "\t[" + p.key + ", <open ended>";
+    if (PrefixRangeEnd(p.key) == p.range_end) line += " (prefix " + p.key + ")";
+    return line + "\n";
+  };
+  std::string simple = "Role " + role + "\nKV Read:\n";
+  for (const auto& p : r.perms) {
+    if (p.type == 0 || p.type == 2) simple += perm_line(p);
+  }
+  simple += "KV Write:\n";
+  for (const auto& p : r.perms) {
+    if (p.type == 1 || p.type == 2) simple += perm_line(p);
+  }
+  return PrintOp(o, r, simple);
+}
+
+Result<std::string> PrintRoleList(const PrintOptions& o, const etcdclient::NamesResponse& r) {
+  std::string out;
+  if (o.format == OutputFormat::kFields) {
+    FieldsHeader(r.header, &out);
+    out += "\"Roles\" :";
+    for (const auto& role : r.names) out += " " + GoQuote(role);
+    return out + "\n";
+  }
+  for (const auto& role : r.names) out += role + "\n";
+  return PrintOp(o, r, out);
+}
+
+Result<std::string> PrintRoleRevokePermission(const PrintOptions& o, const etcdclient::OpResponse& r,
+                                              const std::string& role, const std::string& key,
+                                              const std::string& range_end) {
+  std::string simple;
+  if (range_end.empty()) {
+    simple = "Permission of key " + key + " is revoked from role " + role + "\n";
+  } else if (range_end != std::string(1, '\0')) {
+    simple = "Permission of range [" + key + ", " + range_end + ") is revoked from role " + role + "\n";
+  } else {
+    simple = "Permission of range [" + key + ", <open ended> is revoked from role " + role + "\n";
+  }
+  return PrintOp(o, r, simple, /*fields_header=*/true);
 }
 
 }  // namespace etcdrestore::cli

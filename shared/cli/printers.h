@@ -62,6 +62,66 @@ struct DbStatus {
 };
 Result<std::string> PrintDbStatus(const PrintOptions& o, const DbStatus& s);
 
+// --- Operations commands ----------------------------------------------------------------------
+// Most print the response message itself for -w json (Go's encoding/json, see
+// etcdclient/go_json.h) and -w protobuf (its wire bytes), and refuse fields and table with
+// "<format> not supported as output format" (exit 4) after the request was done, as etcdctl.
+
+// Go's encoding/json of the response message, with a newline.
+Result<std::string> GoJson(const etcdclient::OpResponse& r);
+// simple: `simple`; json and protobuf: the message; fields: the header if fields_header
+// (etcdctl's fields printer has the method), else refused like table.
+Result<std::string> PrintOp(const PrintOptions& o, const etcdclient::OpResponse& r, const std::string& simple,
+                            bool fields_header = false);
+
+// member add: "Member <id> added to cluster <cid>" and, in simple format only, the ETCD_NAME=...
+// lines for starting the new member (peer_urls: the --peer-urls text as given).
+Result<std::string> PrintMemberAdd(const PrintOptions& o, const etcdclient::MemberAddResponse& r,
+                                   const std::string& name, const std::string& peer_urls);
+// member remove/update/promote: "Member <id> <verb> cluster <cid>"; verb "removed from",
+// "updated in", "promoted in".
+Result<std::string> PrintMemberChange(const PrintOptions& o, const etcdclient::MembersResponse& r,
+                                      uint64_t id, const std::string& verb);
+
+// endpoint hashkv: one entry per endpoint that answered.
+struct EndpointHashKV {
+  std::string endpoint;
+  etcdclient::HashKVResponse hash;
+};
+Result<std::string> PrintEndpointHashKV(const PrintOptions& o, const std::vector<EndpointHashKV>& h);
+
+// alarm list / alarm disarm. etcdctl 3.4 crashes on -w fields when the server sends no
+// header (etcd 3.4 does not): etcdctl-ext prints a zero header instead.
+Result<std::string> PrintAlarm(const PrintOptions& o, const etcdclient::AlarmResponse& r);
+
+// move-leader: "Leadership transferred from <leader> to <target>".
+Result<std::string> PrintMoveLeader(const PrintOptions& o, const etcdclient::OpResponse& r, uint64_t leader,
+                                    uint64_t target);
+
+// lease grant/revoke/keep-alive/timetolive/list. etcdctl prints clientv3's own structs here:
+// -w json flattens the header into the object, -w protobuf marshals only the header (revoke:
+// "marshal unsupported", exit 4).
+Result<std::string> PrintLeaseGrant(const PrintOptions& o, const etcdclient::LeaseGrantResponse& r);
+Result<std::string> PrintLeaseRevoke(const PrintOptions& o, const etcdclient::OpResponse& r, int64_t id);
+Result<std::string> PrintLeaseKeepAlive(const PrintOptions& o, const etcdclient::LeaseKeepAliveResponse& r);
+Result<std::string> PrintLeaseTimeToLive(const PrintOptions& o, const etcdclient::LeaseTimeToLiveResponse& r,
+                                         bool keys);
+Result<std::string> PrintLeaseLeases(const PrintOptions& o, const etcdclient::LeaseLeasesResponse& r);
+
+// user get / user list / role get / role list / role revoke-permission.
+Result<std::string> PrintUserGet(const PrintOptions& o, const etcdclient::NamesResponse& r, const std::string& user);
+Result<std::string> PrintUserList(const PrintOptions& o, const etcdclient::NamesResponse& r);
+Result<std::string> PrintRoleGet(const PrintOptions& o, const etcdclient::AuthRoleGetResponse& r,
+                                 const std::string& role);
+Result<std::string> PrintRoleList(const PrintOptions& o, const etcdclient::NamesResponse& r);
+Result<std::string> PrintRoleRevokePermission(const PrintOptions& o, const etcdclient::OpResponse& r,
+                                              const std::string& role, const std::string& key,
+                                              const std::string& range_end);
+
+// clientv3.GetPrefixRangeEnd: the end of the range of keys starting with prefix ("\0": all
+// keys >= prefix when prefix is empty or all 0xff).
+std::string PrefixRangeEnd(const std::string& prefix);
+
 }  // namespace etcdrestore::cli
 
 #endif  // ETCDRESTORE_SHARED_CLI_PRINTERS_H_

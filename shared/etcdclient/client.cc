@@ -64,6 +64,34 @@ KeyValue FromPb(const mvccpb::KeyValue& kv) {
                   kv.lease()};
 }
 
+Member FromPb(const pb::Member& m) {
+  Member out;
+  out.id = m.id();
+  out.name = m.name();
+  out.peer_urls.assign(m.peerurls().begin(), m.peerurls().end());
+  out.client_urls.assign(m.clienturls().begin(), m.clienturls().end());
+  out.is_learner = m.islearner();
+  return out;
+}
+
+// Fills the parts every operations response has: header, type name and the wire bytes as
+// etcdctl 3.4 would marshal them (fields it does not know, e.g. 3.5's, are left out).
+template <typename Pb>
+void FillOp(const Pb& resp, OpResponse* out) {
+  out->header = FromPb(resp.header());
+  out->type = Pb::descriptor()->full_name();
+  Pb known = resp;
+  known.DiscardUnknownFields();
+  out->wire = known.SerializeAsString();
+}
+
+template <typename Pb>
+std::vector<Member> MembersOf(const Pb& resp) {
+  std::vector<Member> out;
+  for (const auto& m : resp.members()) out.push_back(FromPb(m));
+  return out;
+}
+
 // Go's os.ReadFile error text ("open F: no such file or directory"), as kInvalidArgument:
 // etcdctl treats unreadable TLS files as bad arguments (exit 128).
 Result<std::string> ReadWholeFile(const std::string& path) {
@@ -96,6 +124,7 @@ class GrpcClient final : public Client {
         kv_(pb::KV::NewStub(channel_)),
         cluster_(pb::Cluster::NewStub(channel_)),
         maintenance_(pb::Maintenance::NewStub(channel_)),
+        lease_(pb::Lease::NewStub(channel_)),
         auth_(pb::Auth::NewStub(channel_)) {}
 
   const std::string& endpoint() const override { return config_.endpoint; }
@@ -148,15 +177,7 @@ class GrpcClient final : public Client {
         Call(deadline, [&](grpc::ClientContext* ctx) { return cluster_->MemberList(ctx, r, &resp); }));
     MemberListResponse out;
     out.header = FromPb(resp.header());
-    for (const auto& m : resp.members()) {
-      Member mm;
-      mm.id = m.id();
-      mm.name = m.name();
-      mm.peer_urls.assign(m.peerurls().begin(), m.peerurls().end());
-      mm.client_urls.assign(m.clienturls().begin(), m.clienturls().end());
-      mm.is_learner = m.islearner();
-      out.members.push_back(std::move(mm));
-    }
+    out.members = MembersOf(resp);
     return out;
   }
 
@@ -177,6 +198,283 @@ class GrpcClient final : public Client {
     out.db_size_in_use = resp.dbsizeinuse();
     out.is_learner = resp.islearner();
     return out;
+  }
+
+  Result<MemberAddResponse> MemberAdd(const std::vector<std::string>& peer_urls, bool learner,
+                                      Deadline deadline) override {
+    pb::MemberAddRequest r;
+    for (const auto& u : peer_urls) r.add_peerurls(u);
+    r.set_islearner(learner);
+    pb::MemberAddResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return cluster_->MemberAdd(ctx, r, &resp); }));
+    MemberAddResponse out;
+    FillOp(resp, &out);
+    out.member = FromPb(resp.member());
+    out.members = MembersOf(resp);
+    return out;
+  }
+
+  Result<MembersResponse> MemberRemove(uint64_t id, Deadline deadline) override {
+    pb::MemberRemoveRequest r;
+    r.set_id(id);
+    pb::MemberRemoveResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return cluster_->MemberRemove(ctx, r, &resp); }));
+    return Members(resp);
+  }
+
+  Result<MembersResponse> MemberUpdate(uint64_t id, const std::vector<std::string>& peer_urls,
+                                       Deadline deadline) override {
+    pb::MemberUpdateRequest r;
+    r.set_id(id);
+    for (const auto& u : peer_urls) r.add_peerurls(u);
+    pb::MemberUpdateResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return cluster_->MemberUpdate(ctx, r, &resp); }));
+    return Members(resp);
+  }
+
+  Result<MembersResponse> MemberPromote(uint64_t id, Deadline deadline) override {
+    pb::MemberPromoteRequest r;
+    r.set_id(id);
+    pb::MemberPromoteResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return cluster_->MemberPromote(ctx, r, &resp); }));
+    return Members(resp);
+  }
+
+  Result<HashKVResponse> HashKV(int64_t revision, Deadline deadline) override {
+    pb::HashKVRequest r;
+    r.set_revision(revision);
+    pb::HashKVResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return maintenance_->HashKV(ctx, r, &resp); }));
+    HashKVResponse out;
+    FillOp(resp, &out);
+    out.hash = resp.hash();
+    out.compact_revision = resp.compact_revision();
+    return out;
+  }
+
+  Result<AlarmResponse> AlarmList(Deadline deadline) override {
+    pb::AlarmRequest r;
+    r.set_action(pb::AlarmRequest::GET);
+    pb::AlarmResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return maintenance_->Alarm(ctx, r, &resp); }));
+    return Alarms(resp);
+  }
+
+  Result<AlarmResponse> AlarmDisarmAll(Deadline deadline) override {
+    pb::AlarmRequest list;
+    list.set_action(pb::AlarmRequest::GET);
+    pb::AlarmResponse listed;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return maintenance_->Alarm(ctx, list, &listed); }));
+    pb::AlarmResponse all;  // no header, as clientv3 builds it
+    for (const auto& a : listed.alarms()) {
+      pb::AlarmRequest r;
+      r.set_action(pb::AlarmRequest::DEACTIVATE);
+      r.set_memberid(a.memberid());
+      r.set_alarm(a.alarm());
+      pb::AlarmResponse resp;
+      RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return maintenance_->Alarm(ctx, r, &resp); }));
+      for (const auto& d : resp.alarms()) *all.add_alarms() = d;
+    }
+    return Alarms(all);
+  }
+
+  Result<OpResponse> Compact(int64_t revision, bool physical, Deadline deadline) override {
+    pb::CompactionRequest r;
+    r.set_revision(revision);
+    r.set_physical(physical);
+    pb::CompactionResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->Compact(ctx, r, &resp); }));
+    return Op(resp);
+  }
+
+  Result<OpResponse> Defragment(Deadline deadline) override {
+    pb::DefragmentRequest r;
+    pb::DefragmentResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return maintenance_->Defragment(ctx, r, &resp); }));
+    return Op(resp);
+  }
+
+  Result<OpResponse> MoveLeader(uint64_t target_id, Deadline deadline) override {
+    pb::MoveLeaderRequest r;
+    r.set_targetid(target_id);
+    pb::MoveLeaderResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return maintenance_->MoveLeader(ctx, r, &resp); }));
+    return Op(resp);
+  }
+
+  Result<LeaseGrantResponse> LeaseGrant(int64_t ttl, Deadline deadline) override {
+    pb::LeaseGrantRequest r;
+    r.set_ttl(ttl);
+    pb::LeaseGrantResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return lease_->LeaseGrant(ctx, r, &resp); }));
+    LeaseGrantResponse out;
+    FillOp(resp, &out);
+    out.id = resp.id();
+    out.ttl = resp.ttl();
+    out.error = resp.error();
+    return out;
+  }
+
+  Result<OpResponse> LeaseRevoke(int64_t id, Deadline deadline) override {
+    pb::LeaseRevokeRequest r;
+    r.set_id(id);
+    pb::LeaseRevokeResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return lease_->LeaseRevoke(ctx, r, &resp); }));
+    return Op(resp);
+  }
+
+  Result<LeaseTimeToLiveResponse> LeaseTimeToLive(int64_t id, bool keys, Deadline deadline) override {
+    pb::LeaseTimeToLiveRequest r;
+    r.set_id(id);
+    r.set_keys(keys);
+    pb::LeaseTimeToLiveResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return lease_->LeaseTimeToLive(ctx, r, &resp); }));
+    LeaseTimeToLiveResponse out;
+    FillOp(resp, &out);
+    out.id = resp.id();
+    out.ttl = resp.ttl();
+    out.granted_ttl = resp.grantedttl();
+    out.keys.assign(resp.keys().begin(), resp.keys().end());
+    return out;
+  }
+
+  Result<LeaseLeasesResponse> LeaseLeases(Deadline deadline) override {
+    pb::LeaseLeasesRequest r;
+    pb::LeaseLeasesResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return lease_->LeaseLeases(ctx, r, &resp); }));
+    LeaseLeasesResponse out;
+    FillOp(resp, &out);
+    for (const auto& l : resp.leases()) out.ids.push_back(l.id());
+    return out;
+  }
+
+  Result<LeaseKeepAliveResponse> LeaseKeepAliveOnce(int64_t id, Deadline deadline) override {
+    RETURN_IF_ERROR(EnsureToken(deadline));
+    grpc::ClientContext ctx;
+    Prepare(&ctx, deadline);
+    ctx.set_wait_for_ready(true);
+    auto stream = lease_->LeaseKeepAlive(&ctx);
+    pb::LeaseKeepAliveRequest r;
+    r.set_id(id);
+    pb::LeaseKeepAliveResponse resp;
+    bool got = stream->Write(r) && stream->Read(&resp);
+    stream->WritesDone();
+    if (got) ctx.TryCancel();
+    grpc::Status s = stream->Finish();
+    if (!got) {
+      if (s.ok()) return Fail(ErrorCode::kUnavailable, "keep-alive stream closed without an answer");
+      return Fail(FromGrpc(s));
+    }
+    if (resp.ttl() <= 0) return Fail(ErrorCode::kNotFound, "etcdserver: requested lease not found");
+    LeaseKeepAliveResponse out;
+    FillOp(resp, &out);
+    out.id = resp.id();
+    out.ttl = resp.ttl();
+    return out;
+  }
+
+  Result<OpResponse> AuthEnable(Deadline deadline) override {
+    return Unary<pb::AuthEnableResponse>(pb::AuthEnableRequest(), &pb::Auth::Stub::AuthEnable, deadline);
+  }
+  Result<OpResponse> AuthDisable(Deadline deadline) override {
+    return Unary<pb::AuthDisableResponse>(pb::AuthDisableRequest(), &pb::Auth::Stub::AuthDisable, deadline);
+  }
+  Result<OpResponse> UserAdd(const std::string& name, const std::string& password, bool no_password,
+                             Deadline deadline) override {
+    pb::AuthUserAddRequest r;
+    r.set_name(name);
+    r.set_password(password);
+    if (no_password) r.mutable_options()->set_no_password(true);
+    return Unary<pb::AuthUserAddResponse>(r, &pb::Auth::Stub::UserAdd, deadline);
+  }
+  Result<OpResponse> UserDelete(const std::string& name, Deadline deadline) override {
+    pb::AuthUserDeleteRequest r;
+    r.set_name(name);
+    return Unary<pb::AuthUserDeleteResponse>(r, &pb::Auth::Stub::UserDelete, deadline);
+  }
+  Result<NamesResponse> UserGet(const std::string& name, Deadline deadline) override {
+    pb::AuthUserGetRequest r;
+    r.set_name(name);
+    pb::AuthUserGetResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return auth_->UserGet(ctx, r, &resp); }));
+    NamesResponse out;
+    FillOp(resp, &out);
+    out.names.assign(resp.roles().begin(), resp.roles().end());
+    return out;
+  }
+  Result<NamesResponse> UserList(Deadline deadline) override {
+    pb::AuthUserListRequest r;
+    pb::AuthUserListResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return auth_->UserList(ctx, r, &resp); }));
+    NamesResponse out;
+    FillOp(resp, &out);
+    out.names.assign(resp.users().begin(), resp.users().end());
+    return out;
+  }
+  Result<OpResponse> UserChangePassword(const std::string& name, const std::string& password,
+                                        Deadline deadline) override {
+    pb::AuthUserChangePasswordRequest r;
+    r.set_name(name);
+    r.set_password(password);
+    return Unary<pb::AuthUserChangePasswordResponse>(r, &pb::Auth::Stub::UserChangePassword, deadline);
+  }
+  Result<OpResponse> UserGrantRole(const std::string& user, const std::string& role, Deadline deadline) override {
+    pb::AuthUserGrantRoleRequest r;
+    r.set_user(user);
+    r.set_role(role);
+    return Unary<pb::AuthUserGrantRoleResponse>(r, &pb::Auth::Stub::UserGrantRole, deadline);
+  }
+  Result<OpResponse> UserRevokeRole(const std::string& user, const std::string& role, Deadline deadline) override {
+    pb::AuthUserRevokeRoleRequest r;
+    r.set_name(user);
+    r.set_role(role);
+    return Unary<pb::AuthUserRevokeRoleResponse>(r, &pb::Auth::Stub::UserRevokeRole, deadline);
+  }
+  Result<OpResponse> RoleAdd(const std::string& name, Deadline deadline) override {
+    pb::AuthRoleAddRequest r;
+    r.set_name(name);
+    return Unary<pb::AuthRoleAddResponse>(r, &pb::Auth::Stub::RoleAdd, deadline);
+  }
+  Result<OpResponse> RoleDelete(const std::string& name, Deadline deadline) override {
+    pb::AuthRoleDeleteRequest r;
+    r.set_role(name);
+    return Unary<pb::AuthRoleDeleteResponse>(r, &pb::Auth::Stub::RoleDelete, deadline);
+  }
+  Result<AuthRoleGetResponse> RoleGet(const std::string& name, Deadline deadline) override {
+    pb::AuthRoleGetRequest r;
+    r.set_role(name);
+    pb::AuthRoleGetResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return auth_->RoleGet(ctx, r, &resp); }));
+    AuthRoleGetResponse out;
+    FillOp(resp, &out);
+    for (const auto& p : resp.perm()) out.perms.push_back({static_cast<int>(p.permtype()), p.key(), p.range_end()});
+    return out;
+  }
+  Result<NamesResponse> RoleList(Deadline deadline) override {
+    pb::AuthRoleListRequest r;
+    pb::AuthRoleListResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return auth_->RoleList(ctx, r, &resp); }));
+    NamesResponse out;
+    FillOp(resp, &out);
+    out.names.assign(resp.roles().begin(), resp.roles().end());
+    return out;
+  }
+  Result<OpResponse> RoleGrantPermission(const std::string& role, const Permission& perm,
+                                         Deadline deadline) override {
+    pb::AuthRoleGrantPermissionRequest r;
+    r.set_name(role);
+    r.mutable_perm()->set_permtype(static_cast<authpb::Permission::Type>(perm.type));
+    r.mutable_perm()->set_key(perm.key);
+    r.mutable_perm()->set_range_end(perm.range_end);
+    return Unary<pb::AuthRoleGrantPermissionResponse>(r, &pb::Auth::Stub::RoleGrantPermission, deadline);
+  }
+  Result<OpResponse> RoleRevokePermission(const std::string& role, const std::string& key,
+                                          const std::string& range_end, Deadline deadline) override {
+    pb::AuthRoleRevokePermissionRequest r;
+    r.set_role(role);
+    r.set_key(key);
+    r.set_range_end(range_end);
+    return Unary<pb::AuthRoleRevokePermissionResponse>(r, &pb::Auth::Stub::RoleRevokePermission, deadline);
   }
 
   etcdrestore::Status WaitConnected(std::chrono::nanoseconds timeout) override {
@@ -263,6 +561,36 @@ class GrpcClient final : public Client {
     return {};
   }
 
+  template <typename Pb>
+  static MembersResponse Members(const Pb& resp) {
+    MembersResponse out;
+    FillOp(resp, &out);
+    out.members = MembersOf(resp);
+    return out;
+  }
+
+  static AlarmResponse Alarms(const pb::AlarmResponse& resp) {
+    AlarmResponse out;
+    FillOp(resp, &out);
+    for (const auto& a : resp.alarms()) out.alarms.push_back({a.memberid(), static_cast<int>(a.alarm())});
+    return out;
+  }
+
+  template <typename Pb>
+  static OpResponse Op(const Pb& resp) {
+    OpResponse out;
+    FillOp(resp, &out);
+    return out;
+  }
+
+  // An Auth RPC whose answer is only a header (or printed from its wire bytes).
+  template <typename Resp, typename Req, typename Method>
+  Result<OpResponse> Unary(const Req& r, Method method, Deadline deadline) {
+    Resp resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return (auth_.get()->*method)(ctx, r, &resp); }));
+    return Op(resp);
+  }
+
   template <typename Fn>
   etcdrestore::Status Call(Deadline deadline, Fn&& fn) {
     RETURN_IF_ERROR(EnsureToken(deadline));
@@ -279,6 +607,7 @@ class GrpcClient final : public Client {
   std::unique_ptr<pb::KV::Stub> kv_;
   std::unique_ptr<pb::Cluster::Stub> cluster_;
   std::unique_ptr<pb::Maintenance::Stub> maintenance_;
+  std::unique_ptr<pb::Lease::Stub> lease_;
   std::unique_ptr<pb::Auth::Stub> auth_;
   std::string token_;
 };

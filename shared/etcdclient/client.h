@@ -1,8 +1,7 @@
 // shared/etcdclient/client.h
 //
-// A small etcd v3 client: the calls etcdctl-ext needs (KV Range/Put/DeleteRange, Cluster
-// MemberList, Maintenance Status/Snapshot, Auth Authenticate) over gRPC, one endpoint per
-// Client. The generated protobuf/gRPC headers stay inside client.cc (rpc.grpc.pb.h costs
+// A small etcd v3 client: the calls etcdctl-ext needs (KV, Cluster membership, Maintenance,
+// Lease and Auth administration) over gRPC, one endpoint per Client. The generated protobuf/gRPC headers stay inside client.cc (rpc.grpc.pb.h costs
 // ~2.5 s per including TU), so this header speaks plain structs.
 //
 // Errors: grpc::Status is converted here. UNAVAILABLE and DEADLINE_EXCEEDED become
@@ -106,6 +105,80 @@ struct StatusResponse {
   bool is_learner = false;
 };
 
+// --- Operations responses (member, maintenance, lease, auth) ---------------------------------
+// Each carries what etcdctl's simple/fields/table printers need, plus the message itself:
+// `type` is its protobuf full name ("etcdserverpb.MemberAddResponse") and `wire` its encoding
+// as etcdctl 3.4 would marshal it (fields etcd 3.4 does not know are dropped). `-w protobuf`
+// prints wire; `-w json` walks it with WalkGoJson (go_json.h).
+struct OpResponse {
+  ResponseHeader header;
+  std::string type;
+  std::string wire;
+};
+
+struct MemberAddResponse : OpResponse {
+  Member member;
+  std::vector<Member> members;
+};
+
+// MemberRemove/Update/Promote.
+struct MembersResponse : OpResponse {
+  std::vector<Member> members;
+};
+
+struct HashKVResponse : OpResponse {
+  uint32_t hash = 0;
+  int64_t compact_revision = 0;
+};
+
+// etcdserverpb.AlarmType: 0 NONE, 1 NOSPACE, 2 CORRUPT.
+struct AlarmMember {
+  uint64_t member_id = 0;
+  int alarm = 0;
+};
+
+struct AlarmResponse : OpResponse {
+  std::vector<AlarmMember> alarms;
+};
+
+struct LeaseGrantResponse : OpResponse {
+  int64_t id = 0;
+  int64_t ttl = 0;
+  std::string error;
+};
+
+struct LeaseKeepAliveResponse : OpResponse {
+  int64_t id = 0;
+  int64_t ttl = 0;
+};
+
+struct LeaseTimeToLiveResponse : OpResponse {
+  int64_t id = 0;
+  int64_t ttl = 0;
+  int64_t granted_ttl = 0;
+  std::vector<std::string> keys;
+};
+
+struct LeaseLeasesResponse : OpResponse {
+  std::vector<int64_t> ids;
+};
+
+// authpb.Permission; type 0 READ, 1 WRITE, 2 READWRITE.
+struct Permission {
+  int type = 0;
+  std::string key;
+  std::string range_end;
+};
+
+struct AuthRoleGetResponse : OpResponse {
+  std::vector<Permission> perms;
+};
+
+// UserGet (roles), UserList (users), RoleList (roles).
+struct NamesResponse : OpResponse {
+  std::vector<std::string> names;
+};
+
 // PEM contents (not paths): see LoadTlsFiles.
 struct TlsMaterial {
   std::string ca_pem;    // empty: the system trust store
@@ -157,6 +230,56 @@ class Client {
                                                   Deadline deadline) = 0;
   virtual Result<MemberListResponse> MemberList(Deadline deadline) = 0;
   virtual Result<StatusResponse> Status(Deadline deadline) = 0;
+
+  // Cluster.
+  virtual Result<MemberAddResponse> MemberAdd(const std::vector<std::string>& peer_urls, bool learner,
+                                              Deadline deadline) = 0;
+  virtual Result<MembersResponse> MemberRemove(uint64_t id, Deadline deadline) = 0;
+  virtual Result<MembersResponse> MemberUpdate(uint64_t id, const std::vector<std::string>& peer_urls,
+                                               Deadline deadline) = 0;
+  virtual Result<MembersResponse> MemberPromote(uint64_t id, Deadline deadline) = 0;
+
+  // Maintenance and KV administration.
+  virtual Result<HashKVResponse> HashKV(int64_t revision, Deadline deadline) = 0;
+  virtual Result<AlarmResponse> AlarmList(Deadline deadline) = 0;
+  // clientv3's AlarmDisarm(&AlarmMember{}): lists the alarms and deactivates each; the answer
+  // has no header and the alarms the deactivations returned.
+  virtual Result<AlarmResponse> AlarmDisarmAll(Deadline deadline) = 0;
+  virtual Result<OpResponse> Compact(int64_t revision, bool physical, Deadline deadline) = 0;
+  virtual Result<OpResponse> Defragment(Deadline deadline) = 0;
+  virtual Result<OpResponse> MoveLeader(uint64_t target_id, Deadline deadline) = 0;
+
+  // Lease.
+  virtual Result<LeaseGrantResponse> LeaseGrant(int64_t ttl, Deadline deadline) = 0;
+  virtual Result<OpResponse> LeaseRevoke(int64_t id, Deadline deadline) = 0;
+  virtual Result<LeaseTimeToLiveResponse> LeaseTimeToLive(int64_t id, bool keys, Deadline deadline) = 0;
+  virtual Result<LeaseLeasesResponse> LeaseLeases(Deadline deadline) = 0;
+  // One request on the LeaseKeepAlive stream and its answer (clientv3 KeepAliveOnce). A TTL
+  // of 0 or less in the answer means the lease is gone: kNotFound "requested lease not found".
+  virtual Result<LeaseKeepAliveResponse> LeaseKeepAliveOnce(int64_t id, Deadline deadline) = 0;
+
+  // Auth administration. The methods are named after etcd's Auth RPCs.
+  virtual Result<OpResponse> AuthEnable(Deadline deadline) = 0;
+  virtual Result<OpResponse> AuthDisable(Deadline deadline) = 0;
+  virtual Result<OpResponse> UserAdd(const std::string& name, const std::string& password, bool no_password,
+                                     Deadline deadline) = 0;
+  virtual Result<OpResponse> UserDelete(const std::string& name, Deadline deadline) = 0;
+  virtual Result<NamesResponse> UserGet(const std::string& name, Deadline deadline) = 0;
+  virtual Result<NamesResponse> UserList(Deadline deadline) = 0;
+  virtual Result<OpResponse> UserChangePassword(const std::string& name, const std::string& password,
+                                                Deadline deadline) = 0;
+  virtual Result<OpResponse> UserGrantRole(const std::string& user, const std::string& role,
+                                           Deadline deadline) = 0;
+  virtual Result<OpResponse> UserRevokeRole(const std::string& user, const std::string& role,
+                                            Deadline deadline) = 0;
+  virtual Result<OpResponse> RoleAdd(const std::string& name, Deadline deadline) = 0;
+  virtual Result<OpResponse> RoleDelete(const std::string& name, Deadline deadline) = 0;
+  virtual Result<AuthRoleGetResponse> RoleGet(const std::string& name, Deadline deadline) = 0;
+  virtual Result<NamesResponse> RoleList(Deadline deadline) = 0;
+  virtual Result<OpResponse> RoleGrantPermission(const std::string& role, const Permission& perm,
+                                                 Deadline deadline) = 0;
+  virtual Result<OpResponse> RoleRevokePermission(const std::string& role, const std::string& key,
+                                                  const std::string& range_end, Deadline deadline) = 0;
 
   // Waits up to `timeout` for a working connection (TCP + TLS handshake). On failure the
   // error says what was tried and, when gRPC tells, why: "connection refused", a TLS

@@ -61,4 +61,10 @@ std::string MarshalResponse(const MemberListResponse& r) {
   return m.SerializeAsString();
 }
 
+std::string MarshalHeader(const ResponseHeader& h) {
+  pb::ResponseHeader m;
+  ToPb(h, &m);
+  return m.SerializeAsString();
+}
+
 }  // namespace etcdrestore::etcdclient

@@ -17,6 +17,8 @@ std::string MarshalResponse(const RangeResponse& r);
 std::string MarshalResponse(const PutResponse& r);
 std::string MarshalResponse(const DeleteRangeResponse& r);
 std::string MarshalResponse(const MemberListResponse& r);
+// A ResponseHeader alone (etcdctl's -w protobuf for clientv3's lease responses).
+std::string MarshalHeader(const ResponseHeader& h);
 
 }  // namespace etcdrestore::etcdclient
 
