@@ -42,6 +42,12 @@ Status SetConsistentIndex(bbolt::Editor& editor, uint64_t index, uint64_t term) 
 Result<Revision> BumpRevision(bbolt::Editor& editor, uint64_t bump) {
   if (bump == 0) return Fail(ErrorCode::kInvalidArgument, "etcddb: revision bump of 0");
   ASSIGN_OR_RETURN(Revision latest, LatestRevision(editor.reader()));
+  // A key of 2^63 or more decodes (as etcd's bytesToRev does) to a negative revision; etcd
+  // never writes one, and INT64_MAX - latest.main would overflow below.
+  if (latest.main < 0) {
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("etcddb: latest revision {} in bucket key is negative", latest.main));
+  }
   if (bump > static_cast<uint64_t>(INT64_MAX - latest.main)) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("etcddb: revision bump {} overflows the latest revision {}", bump, latest.main));

@@ -121,6 +121,19 @@ TEST_F(EtcdEditsTest, BumpOfZeroIsRefused) {
   EXPECT_EQ(next.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// Found by tests/fuzz/etcddb_fuzz: a last key of 2^63 or more decodes to a negative main
+// revision, and the overflow check itself overflowed (UBSan: signed integer overflow).
+TEST_F(EtcdEditsTest, BumpOverNegativeLatestRevisionIsCorruptionNotOverflow) {
+  ASSERT_TRUE(editor_->AppendToBucket(kKeyBucket, EncodeRevision({-5, 0}), ""));
+  Commit();
+  auto e = Editor::Open(path_);
+  ASSERT_TRUE(e) << e.error().message();
+  auto next = BumpRevision(**e, 1000);
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(next.error().message(), "etcddb: latest revision -5 in bucket key is negative");
+}
+
 // The same edits as the real etcdutl 3.5 restore (trim, add member, consistent index and
 // term, bump + mark compacted) give a db whose status equals the real tool's.
 TEST_F(EtcdEditsTest, SameStatusAsRealEtcdutlRestoreWithBump) {
