@@ -53,7 +53,47 @@ std::vector<YAML::Node> Items(const YAML::Node& n) {
   return out;
 }
 
+// The offset of the first byte of s that is not well-formed UTF-8 (overlongs, surrogates
+// and code points above U+10FFFF are not), or npos.
+size_t FirstNonUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 1, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (s.size() - i <= n) return i;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Kubernetes objects are UTF-8 (the API server and the kubelet refuse anything else), and
+// what is read here goes out again as JSON (sidecar, plan, -o json), which cannot carry
+// other bytes: text that is not UTF-8 is refused here rather than failing there. (yaml-cpp
+// itself refuses escapes of surrogates and of code points above U+10FFFF.)
 Result<YAML::Node> LoadText(std::string_view text, std::string_view what) {
+  if (const size_t bad = FirstNonUtf8(text); bad != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(what) + ": not valid UTF-8 at byte " + std::to_string(bad));
+  }
   try {
     YAML::Node n = YAML::Load(std::string(text));
     if (!n.IsMap()) {
@@ -535,6 +575,10 @@ bool Serves(const EtcdMember& m, const std::string& url, const std::string& from
 }  // namespace
 
 Result<Topology> Assemble(const ClusterObjects& objects) {
+  if (FirstNonUtf8(objects.kubernetes_version) != std::string_view::npos ||
+      FirstNonUtf8(objects.static_pod_path) != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "kubernetes version or static pod path: not valid UTF-8");
+  }
   Topology t;
   std::map<std::string, std::string> node_addresses;
   ASSIGN_OR_RETURN(std::vector<YAML::Node> nodes, ListItems(objects.nodes, "node list"));

@@ -400,6 +400,34 @@ TEST(ParseEtcdPod, RejectsNonPodAndPodWithoutEtcd) {
   EXPECT_EQ(m.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// Found by tests/fuzz/topology_fuzz: a byte that is not UTF-8 (here Latin-1 0xAE) was
+// accepted, then the JSON writers (sidecar, plan.json, -o json) threw
+// nlohmann type_error 316 on it. Such text is refused when it is parsed.
+TEST(ParseEtcdPod, RejectsTextThatIsNotUtf8) {
+  const std::string latin1 = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"etcd-\xae\"},\"spec\":{\"containers\":["
+                             "{\"name\":\"etcd\",\"command\":[\"etcd\"]}]}}";
+  auto m = ParseEtcdPod(latin1);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(m.error().message(), "etcd pod: not valid UTF-8 at byte 39");
+  // Truncated, overlong and surrogate sequences too.
+  for (const char* bad : {"{\"a\": \"\xc3\"}", "{\"a\": \"\xc0\xaf\"}", "{\"a\": \"\xed\xa0\x80\"}"}) {
+    auto s = ParseApiServerPod(bad);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().message(), "kube-apiserver pod: not valid UTF-8 at byte 7");
+  }
+  // Valid multi-byte UTF-8 is kept.
+  auto ok = ParseEtcdPod("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"etcd-\xc3\xa9\"},\"spec\":{\"containers\":["
+                         "{\"name\":\"etcd\",\"command\":[\"etcd\"]}]}}");
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(ok->pod.name, "etcd-\xc3\xa9");
+  topology::ClusterObjects o;
+  o.kubernetes_version = "v1.30\xff";
+  auto t = Assemble(o);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().message(), "kubernetes version or static pod path: not valid UTF-8");
+}
+
 TEST(ParseApiServerPod, EtcdFlags) {
   auto a = ParseApiServerPod(ApiServerPod("cp1", "10.0.0.11", "https://127.0.0.1:2379"));
   ASSERT_TRUE(a) << a.error().message();
