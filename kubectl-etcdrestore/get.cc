@@ -8,14 +8,13 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
-#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "kubectl-etcdrestore/command.h"
+#include "kubectl-etcdrestore/objects.h"
 #include "kubectl-etcdrestore/output.h"
-#include "shared/bbolt/reader.h"
 #include "shared/k8sobj/key.h"
 #include "shared/k8sobj/snapshot.h"
 #include "shared/k8sobj/types.h"
@@ -51,63 +50,19 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
                 fmt::format("unable to match a printer suitable for the output format \"{}\", allowed formats are: "
                             "json,name,wide,yaml", o.output));
   }
-  if (o.args.empty()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "you must specify the type of resource to get, e.g. `kubectl etcdrestore get SNAPSHOT deployments`");
-  }
-  std::string type_arg = o.args[0];
-  std::set<std::string> names;
-  if (size_t slash = type_arg.find('/'); slash != std::string::npos) {
-    names.insert(type_arg.substr(slash + 1));
-    type_arg.resize(slash);
-    if (o.args.size() > 1) {
-      return Fail(ErrorCode::kInvalidArgument, "there is no need to specify a resource type as a separate argument "
-                                               "when passing arguments in resource/name form");
-    }
-  }
-  for (size_t i = 1; i < o.args.size(); ++i) names.insert(o.args[i]);
-  ASSIGN_OR_RETURN(k8sobj::ResourceType type, k8sobj::ResolveType(type_arg));
-  const std::string ns = global.overrides.namespace_.value_or("default");
-  const bool all_ns = o.all_namespaces;
-  if (all_ns && !names.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a resource cannot be retrieved by name across all namespaces");
-  }
-
-  ASSIGN_OR_RETURN(auto reader, bbolt::Reader::Open(o.snapshot));
-  bool any_of_type = false;  // some object of the type exists (decides namespaced or not)
-  bool cluster_scoped = false;
-  auto want = [&](std::string_view key) {
-    auto k = k8sobj::ParseKey(key);
-    if (!k || !type.Matches(*k)) return false;
-    any_of_type = true;
-    cluster_scoped = k->namespace_.empty();
-    if (!all_ns && !k->namespace_.empty() && k->namespace_ != ns) return false;
-    return names.empty() || names.count(k->name) > 0;
-  };
+  ASSIGN_OR_RETURN(Selection sel, ParseSelection(o.args, global, o.all_namespaces, /*type_optional=*/false));
   const bool values = o.output == "json" || o.output == "yaml";
-  ASSIGN_OR_RETURN(std::vector<k8sobj::FoundObject> objs, k8sobj::FindObjects(*reader, want, values));
-
-  const std::string type_name = type.Name();
-  for (const auto& n : names) {
-    bool seen = false;
-    for (const auto& obj : objs) seen = seen || obj.info.name == n;
-    if (!seen) {
-      return Fail(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found in the snapshot{}", type_name, n,
-                                                    cluster_scoped ? "" : " (namespace " + ns + ")"));
-    }
-  }
+  ASSIGN_OR_RETURN(SnapshotSelection found, FindInSnapshot(o.snapshot, sel, values));
+  const std::vector<k8sobj::FoundObject>& objs = found.objects;
+  const bool all_ns = sel.all_namespaces, cluster_scoped = found.cluster_scoped;
   if (objs.empty()) {
-    if (!type.builtin && !any_of_type) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("the snapshot has no resource type \"{}\" (neither built-in nor a custom resource "
-                              "with objects in the snapshot)", type_arg));
-    }
     std::fputs((all_ns || cluster_scoped ? std::string("No resources found\n")
-                                         : fmt::format("No resources found in {} namespace.\n", ns))
+                                         : fmt::format("No resources found in {} namespace.\n", sel.namespace_))
                    .c_str(),
                stderr);
     return 0;
   }
+  const auto& names = sel.names;
   if (o.output == "name") {
     for (const auto& obj : objs) std::printf("%s/%s\n", k8sobj::KindQualifiedName(obj.info).c_str(), obj.info.name.c_str());
     return 0;

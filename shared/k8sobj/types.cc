@@ -105,6 +105,30 @@ bool ResourceType::Matches(const ObjectKey& k) const {
   return k.resource == plural && !k.group.empty() && (group.empty() || k.group == group);
 }
 
+ResourceType TypeOfKey(const ObjectKey& k) {
+  const std::string storage = k.group.empty() ? k.resource : k.group + "/" + k.resource;
+  for (const Builtin& b : kBuiltins) {
+    if (storage == b.storage) return ResourceType{b.plural, b.group, b.storage, true};
+  }
+  if (!k.group.empty()) return ResourceType{k.resource, k.group, "", false};
+  return ResourceType{k.resource, "", k.resource, true};  // a built-in this table does not know
+}
+
+std::string CollectionPath(const ResourceType& t, std::string_view api_version, std::string_view ns) {
+  std::string path = api_version.find('/') == std::string_view::npos ? "/api/" : "/apis/";
+  path += api_version;
+  if (!ns.empty()) path += "/namespaces/" + std::string(ns);
+  return path + "/" + t.plural;
+}
+
+std::optional<ResourceType> BuiltinForKind(std::string_view kind) {
+  const std::string k = Lower(kind);
+  for (const Builtin& b : kBuiltins) {
+    if (k == b.singular) return ResourceType{b.plural, b.group, b.storage, true};
+  }
+  return std::nullopt;
+}
+
 Result<ResourceType> ResolveType(std::string_view arg) {
   const std::string name = Lower(arg);
   if (!ValidName(name)) {

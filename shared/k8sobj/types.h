@@ -7,6 +7,7 @@
 #ifndef ETCDRESTORE_SHARED_K8SOBJ_TYPES_H_
 #define ETCDRESTORE_SHARED_K8SOBJ_TYPES_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,18 @@ struct ResourceType {
   // True if an object key (ParseKey) belongs to this type.
   bool Matches(const ObjectKey& k) const;
 };
+
+// The type of the objects stored under k (the reverse of `storage`; a "<group>/<plural>"
+// key that is not a built-in storage path is a custom resource).
+ResourceType TypeOfKey(const ObjectKey& k);
+
+// The API collection of type t in version api_version ("v1", "apps/v1"): "/api/v1/pods",
+// "/apis/apps/v1/namespaces/shop/deployments". An empty ns lists all namespaces (or a
+// cluster-scoped type).
+std::string CollectionPath(const ResourceType& t, std::string_view api_version, std::string_view ns);
+
+// The built-in type of a kind ("Deployment" -> deployments.apps), or nullopt.
+std::optional<ResourceType> BuiltinForKind(std::string_view kind);
 
 // Resolves a TYPE argument. Built-in names are matched case-insensitively like kubectl
 // ("deploy", "deployment", "deployments", "deployments.apps"); an unknown name is a custom

@@ -27,7 +27,8 @@ struct Field {
   uint32_t number = 0;
   uint32_t wire_type = 0;
   uint64_t varint = 0;
-  std::string_view bytes;
+  std::string_view bytes;  // length-delimited fields: the payload
+  std::string_view raw;    // the whole field as encoded: tag, length and payload
 };
 
 // Calls fn for each field of msg; fails on malformed wire data.
@@ -35,6 +36,7 @@ template <typename Fn>
 Status ForEachField(std::string_view msg, const char* what, Fn&& fn) {
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(msg.data()), static_cast<int>(msg.size()));
   for (;;) {
+    const int start = in.CurrentPosition();
     const uint32_t tag = in.ReadTag();
     if (tag == 0) {
       if (in.CurrentPosition() != static_cast<int>(msg.size())) return WireError(fmt::format("{}: bad field tag", what));
@@ -65,8 +67,23 @@ Status ForEachField(std::string_view msg, const char* what, Fn&& fn) {
       default:
         return WireError(fmt::format("{}: field {}: wire type {}", what, f.number, f.wire_type));
     }
+    f.raw = msg.substr(static_cast<size_t>(start), static_cast<size_t>(in.CurrentPosition() - start));
     RETURN_IF_ERROR(fn(f));
   }
+}
+
+// Encoding: a varint, and a length-delimited field (tag, length, payload).
+inline void PutVarint(std::string* out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out->push_back(static_cast<char>(b | (v ? 0x80 : 0)));
+  } while (v);
+}
+inline void PutBytes(std::string* out, uint32_t field, std::string_view payload) {
+  PutVarint(out, uint64_t{field} << 3 | 2);
+  PutVarint(out, payload.size());
+  out->append(payload);
 }
 
 }  // namespace etcdrestore::k8sobj::wire

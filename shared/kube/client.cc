@@ -93,6 +93,8 @@ Error ApiError(int status, std::string_view body, const Access& access, std::str
     }
     case 404:
       return Error(ErrorCode::kNotFound, what + ": " + (message.empty() ? "not found" : message));
+    case 409:
+      return Error(ErrorCode::kAlreadyExists, what + ": " + (message.empty() ? "already exists" : message));
     default:
       return Error(status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal,
                    what + ": server answered HTTP " + std::to_string(status) +
@@ -165,6 +167,24 @@ Result<std::string> Client::Get(const std::string& path, const Access& access) {
   req.target = impl_->path_prefix + path;
   req.headers.emplace_back("Accept", "application/json");
   if (!impl_->auth_header.empty()) req.headers.emplace_back("Authorization", impl_->auth_header);
+  auto resp = RoundTrip(impl_->endpoint, req);
+  if (!resp) return Fail(ConnectError(std::move(resp).error(), ServerAddress()));
+  if (resp->status < 200 || resp->status > 299) {
+    return Fail(ApiError(resp->status, resp->body, access, config_.user_name));
+  }
+  return std::move(resp->body);
+}
+
+Result<std::string> Client::Post(const std::string& path, const std::string& content_type, std::string body,
+                                 const Access& access) {
+  RETURN_IF_ERROR(EnsureCredentials());
+  HttpRequest req;
+  req.method = "POST";
+  req.target = impl_->path_prefix + path;
+  req.headers.emplace_back("Accept", "application/json");
+  req.headers.emplace_back("Content-Type", content_type);
+  if (!impl_->auth_header.empty()) req.headers.emplace_back("Authorization", impl_->auth_header);
+  req.body = std::move(body);
   auto resp = RoundTrip(impl_->endpoint, req);
   if (!resp) return Fail(ConnectError(std::move(resp).error(), ServerAddress()));
   if (resp->status < 200 || resp->status > 299) {

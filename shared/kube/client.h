@@ -62,6 +62,11 @@ class Client {
   // GET path (e.g. "/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd");
   // returns the body of a 2xx response.
   Result<std::string> Get(const std::string& path, const Access& access);
+  // POST body (of content_type, e.g. "application/vnd.kubernetes.protobuf") to path, as a
+  // create does; returns the body of a 2xx response (JSON). Errors as for Get; 409 (the
+  // object exists) is kAlreadyExists with the server's message.
+  Result<std::string> Post(const std::string& path, const std::string& content_type, std::string body,
+                           const Access& access);
 
   // Runs a command in a container (pods/exec over WebSocket, offering v5.channel.k8s.io
   // then v4.channel.k8s.io) and collects stdout, stderr and the exit code. A command that

@@ -110,10 +110,11 @@ class KubeApiServer:
 
     STATIC_TOKEN = "e2e-static-token-0123456789abcdef"  # for --token and exec plugin tests
 
-    def __init__(self):
+    def __init__(self, extra_args=()):
         self.cluster = Cluster()
         self.dir = self.cluster.dir
         self.proc = None
+        self.extra_args = list(extra_args)  # more kube-apiserver flags; "{dir}" is the server's dir
 
     def __enter__(self):
         try:
@@ -155,6 +156,7 @@ class KubeApiServer:
             "--enable-admission-plugins=NodeRestriction", "--disable-admission-plugins=ServiceAccount",
             "--allow-privileged=true", "--endpoint-reconciler-type=none", "--token-auth-file=" + tokens,
             "--cert-dir=" + os.path.join(self.dir, "apiserver-certs")]
+        self.args += [a.replace("{dir}", self.dir) for a in self.extra_args]
         self.log_path = os.path.join(self.dir, "kube-apiserver.log")
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
