@@ -38,7 +38,7 @@ struct Inventory {
   uint64_t revisions = 0;           // entries in `key` (history kept since the compaction)
   uint64_t live_keys = 0;           // keys whose last entry is not a deletion
   uint64_t other_keys = 0;          // live keys outside /registry/ (not Kubernetes objects)
-  uint64_t undecodable = 0;         // live /registry/ values that are not a readable object
+  uint64_t undecodable = 0;         // live /registry/ values neither protobuf ("k8s\0"), JSON nor encrypted
   std::map<std::string, uint64_t> by_resource;   // "deployments.apps"-like names -> live objects
   std::map<std::string, uint64_t> by_namespace;  // "" -> cluster-scoped
   std::map<std::string, uint64_t> encrypted;     // provider -> live values encrypted at rest
