@@ -117,7 +117,6 @@ const bool kDefrag = RegisterCommand({
     .name = "defrag",
     .usage = "etcdctl defrag [flags]",
     .summary = "Defragments the storage of the etcd members with given endpoints",
-    .validates_output_format = false,  // etcdctl's defrag never looks at -w
     .add_flags =
         [](cli::FlagSet& f) {
           f.AddBool("cluster", 0, &defrag_cluster, "use all endpoints from the cluster member list");

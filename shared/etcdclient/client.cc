@@ -547,7 +547,7 @@ class GrpcClient final : public Client {
 
  private:
   etcdrestore::Status EnsureToken(Deadline deadline) {
-    if (config_.user.empty() || !token_.empty()) return {};
+    if (config_.user.empty() || !token_.empty() || auth_not_enabled_) return {};
     grpc::ClientContext ctx;
     if (deadline) ctx.set_deadline(*deadline);
     ctx.set_wait_for_ready(true);
@@ -556,6 +556,12 @@ class GrpcClient final : public Client {
     r.set_password(config_.password);
     pb::AuthenticateResponse resp;
     grpc::Status s = auth_->Authenticate(&ctx, r, &resp);
+    // clientv3.New goes on without a token when the server has auth off (so `auth disable`
+    // or `auth enable` with --user work either way).
+    if (!s.ok() && s.error_message() == "etcdserver: authentication is not enabled") {
+      auth_not_enabled_ = true;
+      return {};
+    }
     if (!s.ok()) return Fail(FromGrpc(s));
     token_ = resp.token();
     return {};
@@ -610,6 +616,7 @@ class GrpcClient final : public Client {
   std::unique_ptr<pb::Lease::Stub> lease_;
   std::unique_ptr<pb::Auth::Stub> auth_;
   std::string token_;
+  bool auth_not_enabled_ = false;
 };
 
 }  // namespace
