@@ -181,7 +181,19 @@ std::string DescribePath(const std::string& path) {
   if (S_ISLNK(st.st_mode)) {
     char buf[4096];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-    what = "a symlink to " + (n >= 0 ? Quote(std::string_view(buf, static_cast<size_t>(n))) : std::string("?"));
+    // The target is whatever the planter chose: control bytes are shown escaped, so that a
+    // link cannot put terminal escape sequences into our error message.
+    std::string target;
+    for (ssize_t i = 0; i < n; ++i) {
+      const auto c = static_cast<unsigned char>(buf[i]);
+      if (c < 0x20 || c == 0x7f) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        target += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      } else {
+        target += static_cast<char>(c);
+      }
+    }
+    what = "a symlink to " + (n >= 0 ? Quote(target) : std::string("?"));
   } else if (S_ISFIFO(st.st_mode)) {
     what = "a fifo";
   } else if (S_ISSOCK(st.st_mode)) {

@@ -152,6 +152,9 @@ TEST_F(WriteSafetyTest, DescribePathNamesKindTargetAndForeignOwner) {
   EXPECT_EQ(DescribePath(dir_ + "/l"), "a symlink to \"../x\"");
   ASSERT_EQ(mkfifo((dir_ + "/p").c_str(), 0600), 0);
   EXPECT_EQ(DescribePath(dir_ + "/p"), "a fifo");
+  // A planted target cannot smuggle terminal escapes into the message.
+  ASSERT_EQ(symlink("\x1b]0;pwned\x07x", (dir_ + "/esc").c_str()), 0);
+  EXPECT_EQ(DescribePath(dir_ + "/esc"), "a symlink to \"\\x1b]0;pwned\\x07x\"");
   SKIP_UNLESS_ROOT();
   ASSERT_EQ(chown(victim_.c_str(), kOtherUid, kOtherUid), 0);
   EXPECT_EQ(DescribePath(victim_), "a regular file owned by uid 65534");
