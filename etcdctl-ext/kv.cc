@@ -143,12 +143,25 @@ Result<int> RunGet(CommandContext& ctx) {
   return 0;
 }
 
+struct PutFlags {
+  std::string lease = "0";
+  bool prev_kv = false;
+  bool ignore_value = false;
+  bool ignore_lease = false;
+} put_opts;
+
+// etcdctl's getPutOp: the checks in its order, then the request options.
 Result<int> RunPut(CommandContext& ctx) {
   const Error usage(ErrorCode::kInvalidArgument,
                     "put command needs 1 argument and input from stdin or 2 arguments");
   if (ctx.args.empty()) return Fail(usage);
+  if (put_opts.ignore_value && ctx.args.size() > 1) {
+    return Fail(ErrorCode::kInvalidArgument, "put command needs only 1 argument when 'ignore-value' is set");
+  }
   std::string value;
-  if (ctx.args.size() > 1) {
+  if (put_opts.ignore_value) {
+    // no value: the key keeps its current one
+  } else if (ctx.args.size() > 1) {
     value = ctx.args[1];
   } else {
     char buf[65536];
@@ -156,8 +169,13 @@ Result<int> RunPut(CommandContext& ctx) {
     while ((n = ::read(STDIN_FILENO, buf, sizeof(buf))) > 0) value.append(buf, static_cast<size_t>(n));
     if (value.empty()) return Fail(usage);
   }
+  auto lease = cli::ParseGoInt(put_opts.lease, 16);
+  if (!lease) {
+    return Fail(ErrorCode::kInvalidArgument, "bad lease ID (" + lease.error().message() + "), expecting ID in Hex");
+  }
+  etcdclient::PutOptions options{*lease, put_opts.prev_kv, put_opts.ignore_value, put_opts.ignore_lease};
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
-  ASSIGN_OR_RETURN(auto resp, client->Put(ctx.args[0], value, ctx.CommandDeadline()));
+  ASSIGN_OR_RETURN(auto resp, client->Put(ctx.args[0], value, options, ctx.CommandDeadline()));
   ASSIGN_OR_RETURN(std::string out, cli::PrintPut(ctx.print, resp));
   WriteStdout(out);
   return 0;
@@ -166,6 +184,7 @@ Result<int> RunPut(CommandContext& ctx) {
 struct DelOptions {
   bool prefix = false;
   bool from_key = false;
+  bool prev_kv = false;
 } del_opts;
 
 Result<int> RunDel(CommandContext& ctx) {
@@ -177,7 +196,7 @@ Result<int> RunDel(CommandContext& ctx) {
   RETURN_IF_ERROR(KeyArgs(ctx.args, del_opts.prefix, del_opts.from_key, &key, &range_end));
   RETURN_IF_ERROR(ApplyRange(del_opts.prefix, del_opts.from_key, &key, &range_end));
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
-  ASSIGN_OR_RETURN(auto resp, client->DeleteRange(key, range_end, ctx.CommandDeadline()));
+  ASSIGN_OR_RETURN(auto resp, client->DeleteRange(key, range_end, del_opts.prev_kv, ctx.CommandDeadline()));
   ASSIGN_OR_RETURN(std::string out, cli::PrintDel(ctx.print, resp));
   WriteStdout(out);
   return 0;
@@ -210,18 +229,23 @@ const bool kPut = RegisterCommand({
     .name = "put",
     .usage = "etcdctl put [options] <key> <value> (<value> can also be given from stdin) [flags]",
     .summary = "Puts the given key into the store",
+    .description =
+        "\tPuts the given key into the store.\n\t\n"
+        "\tWhen <value> begins with '-', <value> is interpreted as a flag.\n"
+        "\tInsert '--' for workaround:\n\t\n\t$ put <key> -- <value>\n\t$ put -- <key> <value>\n\t\n"
+        "\tIf <value> isn't given as a command line argument and '--ignore-value' is not specified,\n"
+        "\tthis command tries to read the value from standard input.\n\t\n"
+        "\tIf <lease> isn't given as a command line argument and '--ignore-lease' is not specified,\n"
+        "\tthis command tries to read the value from standard input.\n\t\n"
+        "\tFor example,\n\t$ cat file | put <key>\n\twill store the content of the file to <key>.\n",
     .add_flags =
         [](cli::FlagSet& f) {
-          // etcdctl's flags that etcdctl-ext does not implement yet: listed, and refused.
-          static std::string lease = "0";
-          static bool unused = false;
-          f.AddString("lease", 0, &lease, "lease ID (in hexadecimal) to attach to the key");
-          f.AddBool("prev-kv", 0, &unused, "return the previous key-value pair before modification");
-          f.AddBool("ignore-value", 0, &unused, "updates the key using its current value");
-          f.AddBool("ignore-lease", 0, &unused, "updates the key using its current lease");
+          f.AddString("lease", 0, &put_opts.lease, "lease ID (in hexadecimal) to attach to the key");
+          f.AddBool("prev-kv", 0, &put_opts.prev_kv, "return the previous key-value pair before modification");
+          f.AddBool("ignore-value", 0, &put_opts.ignore_value, "updates the key using its current value");
+          f.AddBool("ignore-lease", 0, &put_opts.ignore_lease, "updates the key using its current lease");
         },
     .run = RunPut,
-    .unimplemented_flags = {"lease", "prev-kv", "ignore-value", "ignore-lease"},
 });
 
 const bool kDel = RegisterCommand({
@@ -233,11 +257,9 @@ const bool kDel = RegisterCommand({
           f.AddBool("prefix", 0, &del_opts.prefix, "delete keys with matching prefix");
           f.AddBool("from-key", 0, &del_opts.from_key,
                     "delete keys that are greater than or equal to the given key using byte compare");
-          static bool prev_kv = false;
-          f.AddBool("prev-kv", 0, &prev_kv, "return deleted key-value pairs");
+          f.AddBool("prev-kv", 0, &del_opts.prev_kv, "return deleted key-value pairs");
         },
     .run = RunDel,
-    .unimplemented_flags = {"prev-kv"},
 });
 
 }  // namespace

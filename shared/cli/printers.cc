@@ -88,11 +88,12 @@ void FieldsHeader(const ResponseHeader& h, std::string* out) {
                       h.cluster_id, h.member_id, h.revision, h.raft_term);
 }
 
-void FieldsKv(const KeyValue& kv, std::string* out) {
+// prefix: "" or "Prev" (put/del --prev-kv).
+void FieldsKv(const KeyValue& kv, std::string* out, std::string_view prefix = "") {
   *out += fmt::format(
-      "\"Key\" : {}\n\"CreateRevision\" : {}\n\"ModRevision\" : {}\n\"Version\" : {}\n"
-      "\"Value\" : {}\n\"Lease\" : {}\n",
-      GoQuote(kv.key), kv.create_revision, kv.mod_revision, kv.version, GoQuote(kv.value), kv.lease);
+      "\"{0}Key\" : {1}\n\"{0}CreateRevision\" : {2}\n\"{0}ModRevision\" : {3}\n\"{0}Version\" : {4}\n"
+      "\"{0}Value\" : {5}\n\"{0}Lease\" : {6}\n",
+      prefix, GoQuote(kv.key), kv.create_revision, kv.mod_revision, kv.version, GoQuote(kv.value), kv.lease);
 }
 
 // Go's fmt.Println of a []string: "[a b]".
@@ -165,21 +166,24 @@ Result<std::string> PrintGet(const PrintOptions& o, const etcdclient::RangeRespo
 }
 
 Result<std::string> PrintPut(const PrintOptions& o, const etcdclient::PutResponse& r) {
+  std::string out;
   switch (o.format) {
     case OutputFormat::kSimple:
-      return std::string("OK\n");
+      out = "OK\n";
+      if (r.prev_kv) SimpleKv(o, *r.prev_kv, &out);
+      return out;
     case OutputFormat::kJson: {
       JsonWriter w;
       w.BeginObject();
       JsonHeader(w, r.header);
+      if (r.prev_kv) JsonKv(w.Key("prev_kv"), *r.prev_kv);
       w.EndObject();
       return w.str() + "\n";
     }
-    case OutputFormat::kFields: {
-      std::string out;
+    case OutputFormat::kFields:
       FieldsHeader(r.header, &out);
+      if (r.prev_kv) FieldsKv(*r.prev_kv, &out, "Prev");
       return out;
-    }
     case OutputFormat::kProtobuf:
       return etcdclient::MarshalResponse(r);
     default:
@@ -188,23 +192,30 @@ Result<std::string> PrintPut(const PrintOptions& o, const etcdclient::PutRespons
 }
 
 Result<std::string> PrintDel(const PrintOptions& o, const etcdclient::DeleteRangeResponse& r) {
+  std::string out;
   switch (o.format) {
     case OutputFormat::kSimple:
-      return fmt::format("{}\n", r.deleted);
+      out = fmt::format("{}\n", r.deleted);
+      for (const auto& kv : r.prev_kvs) SimpleKv(o, kv, &out);
+      return out;
     case OutputFormat::kJson: {
       JsonWriter w;
       w.BeginObject();
       JsonHeader(w, r.header);
       if (r.deleted) w.Key("deleted").Int(r.deleted);
+      if (!r.prev_kvs.empty()) {
+        w.Key("prev_kvs").BeginArray();
+        for (const auto& kv : r.prev_kvs) JsonKv(w, kv);
+        w.EndArray();
+      }
       w.EndObject();
       return w.str() + "\n";
     }
-    case OutputFormat::kFields: {
-      std::string out;
+    case OutputFormat::kFields:
       FieldsHeader(r.header, &out);
       out += fmt::format("\"Deleted\" : {}\n", r.deleted);
+      for (const auto& kv : r.prev_kvs) FieldsKv(kv, &out, "Prev");
       return out;
-    }
     case OutputFormat::kProtobuf:
       return etcdclient::MarshalResponse(r);
     default:

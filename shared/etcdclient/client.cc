@@ -149,25 +149,34 @@ class GrpcClient final : public Client {
     return out;
   }
 
-  Result<PutResponse> Put(const std::string& key, const std::string& value,
+  Result<PutResponse> Put(const std::string& key, const std::string& value, const PutOptions& options,
                           Deadline deadline) override {
     pb::PutRequest r;
     r.set_key(key);
     r.set_value(value);
+    r.set_lease(options.lease);
+    r.set_prev_kv(options.prev_kv);
+    r.set_ignore_value(options.ignore_value);
+    r.set_ignore_lease(options.ignore_lease);
     pb::PutResponse resp;
     RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->Put(ctx, r, &resp); }));
-    return PutResponse{FromPb(resp.header())};
+    PutResponse out{FromPb(resp.header()), std::nullopt};
+    if (resp.has_prev_kv()) out.prev_kv = FromPb(resp.prev_kv());
+    return out;
   }
 
-  Result<DeleteRangeResponse> DeleteRange(const std::string& key, const std::string& range_end,
+  Result<DeleteRangeResponse> DeleteRange(const std::string& key, const std::string& range_end, bool prev_kv,
                                           Deadline deadline) override {
     pb::DeleteRangeRequest r;
     r.set_key(key);
     r.set_range_end(range_end);
+    r.set_prev_kv(prev_kv);
     pb::DeleteRangeResponse resp;
     RETURN_IF_ERROR(
         Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->DeleteRange(ctx, r, &resp); }));
-    return DeleteRangeResponse{FromPb(resp.header()), resp.deleted()};
+    DeleteRangeResponse out{FromPb(resp.header()), resp.deleted(), {}};
+    for (const auto& kv : resp.prev_kvs()) out.prev_kvs.push_back(FromPb(kv));
+    return out;
   }
 
   Result<MemberListResponse> MemberList(Deadline deadline) override {

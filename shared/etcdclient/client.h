@@ -70,13 +70,24 @@ struct RangeResponse {
   int64_t count = 0;
 };
 
+// etcdserverpb.PutRequest's options (etcdctl put --lease, --prev-kv, --ignore-value,
+// --ignore-lease).
+struct PutOptions {
+  int64_t lease = 0;
+  bool prev_kv = false;
+  bool ignore_value = false;
+  bool ignore_lease = false;
+};
+
 struct PutResponse {
   ResponseHeader header;
+  std::optional<KeyValue> prev_kv;  // with PutOptions::prev_kv, when the key existed
 };
 
 struct DeleteRangeResponse {
   ResponseHeader header;
   int64_t deleted = 0;
+  std::vector<KeyValue> prev_kvs;  // with prev_kv
 };
 
 struct Member {
@@ -223,11 +234,10 @@ class Client {
   virtual ~Client() = default;
 
   virtual Result<RangeResponse> Range(const RangeRequest& req, Deadline deadline) = 0;
-  virtual Result<PutResponse> Put(const std::string& key, const std::string& value,
+  virtual Result<PutResponse> Put(const std::string& key, const std::string& value, const PutOptions& options,
                                   Deadline deadline) = 0;
-  virtual Result<DeleteRangeResponse> DeleteRange(const std::string& key,
-                                                  const std::string& range_end,
-                                                  Deadline deadline) = 0;
+  virtual Result<DeleteRangeResponse> DeleteRange(const std::string& key, const std::string& range_end,
+                                                  bool prev_kv, Deadline deadline) = 0;
   virtual Result<MemberListResponse> MemberList(Deadline deadline) = 0;
   virtual Result<StatusResponse> Status(Deadline deadline) = 0;
 

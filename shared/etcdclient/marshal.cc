@@ -37,6 +37,7 @@ std::string MarshalResponse(const RangeResponse& r) {
 std::string MarshalResponse(const PutResponse& r) {
   pb::PutResponse m;
   ToPb(r.header, m.mutable_header());
+  if (r.prev_kv) ToPb(*r.prev_kv, m.mutable_prev_kv());
   return m.SerializeAsString();
 }
 
@@ -44,6 +45,7 @@ std::string MarshalResponse(const DeleteRangeResponse& r) {
   pb::DeleteRangeResponse m;
   ToPb(r.header, m.mutable_header());
   m.set_deleted(r.deleted);
+  for (const auto& kv : r.prev_kvs) ToPb(kv, m.add_prev_kvs());
   return m.SerializeAsString();
 }
 

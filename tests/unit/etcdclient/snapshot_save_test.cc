@@ -38,8 +38,10 @@ class FakeClient : public Client {
   bool snapshot_called = false;
 
   Result<RangeResponse> Range(const RangeRequest&, Deadline) override { return RangeResponse{}; }
-  Result<PutResponse> Put(const std::string&, const std::string&, Deadline) override { return PutResponse{}; }
-  Result<DeleteRangeResponse> DeleteRange(const std::string&, const std::string&, Deadline) override {
+  Result<PutResponse> Put(const std::string&, const std::string&, const PutOptions&, Deadline) override {
+    return PutResponse{};
+  }
+  Result<DeleteRangeResponse> DeleteRange(const std::string&, const std::string&, bool, Deadline) override {
     return DeleteRangeResponse{};
   }
   Result<MemberListResponse> MemberList(Deadline) override { return MemberListResponse{}; }
@@ -50,7 +52,8 @@ class FakeClient : public Client {
   Result<MembersResponse> MemberUpdate(uint64_t, const std::vector<std::string>&, Deadline) override { return No(); }
   Result<MembersResponse> MemberPromote(uint64_t, Deadline) override { return No(); }
   Result<HashKVResponse> HashKV(int64_t, Deadline) override { return No(); }
-  Result<AlarmResponse> Alarm(int, uint64_t, int, Deadline) override { return No(); }
+  Result<AlarmResponse> AlarmList(Deadline) override { return No(); }
+  Result<AlarmResponse> AlarmDisarmAll(Deadline) override { return No(); }
   Result<OpResponse> Compact(int64_t, bool, Deadline) override { return No(); }
   Result<OpResponse> Defragment(Deadline) override { return No(); }
   Result<OpResponse> MoveLeader(uint64_t, Deadline) override { return No(); }
