@@ -2,7 +2,9 @@
 """The LARGE snapshot shapes of tests/e2e/shapes.py through the same differential check as the
 ctest e2e.shapes, with times: issue 10's crash shape (90,000 keys of 4,096 B, a fifth rewritten:
 ~666 MB, made by etcd 3.4.23 and 3.5.30), the same with 120,000 keys (~850 MB), 250,000 keys,
-and a snapshot over 4 GiB (4,500 x 1 MiB, etcd 3.5.30 with --unsafe-no-fsync).
+100,000 keys of random 1-12 KiB with rewrites, deletes and compaction, 200,000 keys half deleted,
+compacted and defragmented, and a snapshot over 4 GiB (4,500 x 1 MiB, etcd 3.5.30 with
+--unsafe-no-fsync).
 
 For each: `snapshot status -w json` of etcdctl-ext equals etcdctl 3.4.23's byte for byte; the
 restores of etcdctl-ext and etcdutl 3.5.30 both succeed, start under etcd 3.5.30 and give equal
@@ -23,6 +25,7 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import shapes  # noqa: E402
