@@ -91,6 +91,17 @@ bool RemoveOnSignal(const std::string& path) {
   return false;
 }
 
+ScopedHoldCleanupSignals::ScopedHoldCleanupSignals() {
+  sigset_t hold;
+  sigemptyset(&hold);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&hold, sig);
+  ::pthread_sigmask(SIG_BLOCK, &hold, &old_mask_);
+}
+
+ScopedHoldCleanupSignals::~ScopedHoldCleanupSignals() {
+  ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
 void ForgetOnSignal(const std::string& path) {
   std::lock_guard lock(g_register_mu);
   for (auto& s : g_slots)

@@ -15,6 +15,8 @@
 #ifndef ETCDRESTORE_SHARED_BASE_SIGNAL_CLEANUP_H_
 #define ETCDRESTORE_SHARED_BASE_SIGNAL_CLEANUP_H_
 
+#include <signal.h>
+
 #include <string>
 
 namespace etcdrestore {
@@ -38,6 +40,20 @@ class ScopedRemoveOnSignal {
 
  private:
   std::string path_;
+};
+
+// Holds SIGINT, SIGTERM, SIGHUP and SIGPIPE back (sigprocmask) for its lifetime, for steps
+// that must not be split by the cleanup: a signal that arrives meanwhile is delivered when
+// this ends, against the registrations as they are then. For the calling thread.
+class ScopedHoldCleanupSignals {
+ public:
+  ScopedHoldCleanupSignals();
+  ~ScopedHoldCleanupSignals();
+  ScopedHoldCleanupSignals(const ScopedHoldCleanupSignals&) = delete;
+  ScopedHoldCleanupSignals& operator=(const ScopedHoldCleanupSignals&) = delete;
+
+ private:
+  sigset_t old_mask_;
 };
 
 }  // namespace etcdrestore

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "shared/base/file.h"
+#include "shared/base/signal_cleanup.h"
 #include "shared/bbolt/check.h"
 #include "shared/bbolt/editor.h"
 #include "shared/bbolt/reader.h"
@@ -233,8 +234,14 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
     RETURN_IF_ERROR(wal_stage->Sync());
     RETURN_IF_ERROR(wal_stage->CommitProvisionally());
   }
-  RETURN_IF_ERROR(data_stage.Commit());
-  if (wal_stage) wal_stage->Keep();
+  {
+    // The data dir's rename and the end of the wal dir's provisional commit are one step
+    // for the signal cleanup: a SIGTERM between them would take the wal dir back out from
+    // under a data dir already in place.
+    ScopedHoldCleanupSignals hold;
+    RETURN_IF_ERROR(data_stage.Commit());
+    if (wal_stage) wal_stage->Keep();
+  }
   step("done");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

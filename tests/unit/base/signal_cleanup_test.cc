@@ -85,5 +85,30 @@ TEST(SignalCleanup, LimitsAreReportedNotOverrun) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// A signal during a held step is delivered when the hold ends, against the registrations
+// as they are then: what was forgotten inside the hold stays.
+TEST(SignalCleanup, HeldSignalIsDeliveredAfterTheHoldAgainstTheNewRegistrations) {
+  testing::TempDir tmp;
+  const std::string placed = tmp.path() + "/wal", staging = tmp.path() + "/.staging";
+  int status = RunAndSignal(
+      [&] {
+        fs::create_directories(placed);
+        fs::create_directories(staging);
+        RemoveOnSignal(placed);
+        RemoveOnSignal(staging);
+        {
+          ScopedHoldCleanupSignals hold;
+          kill(getpid(), SIGTERM);  // pending until the hold ends
+          ForgetOnSignal(placed);   // e.g. the data dir went into place: the wal dir is kept
+        }
+        _exit(5);  // not reached: the held SIGTERM ends the child here
+      },
+      SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_TRUE(fs::exists(placed));
+  EXPECT_FALSE(fs::exists(staging));
+}
+
 }  // namespace
 }  // namespace etcdrestore
