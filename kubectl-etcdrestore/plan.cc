@@ -98,7 +98,14 @@ Status WriteScripts(const std::string& out_dir, const std::vector<plan::File>& f
       return Fail(ErrorCode::kAlreadyExists, "plan: " + Quote(path) + " exists (" + DescribePath(path) +
                                                  "); not overwriting it (use a new --out-dir)");
   }
-  if (auto st_made = MakeDirs(out_dir, 0700); !st_made) return Fail(std::move(st_made).error().Wrap("plan"));
+  // A new out dir is made exclusively (MakeDir): one that someone else creates between the
+  // check above and now is an error, never a dir of theirs used.
+  Status made;
+  if (!existed) {
+    made = MakeDirs(DirName(AbsolutePath(out_dir)), 0700);
+    if (made) made = MakeDir(out_dir, 0700);
+  }
+  if (!made) return Fail(std::move(made).error().Wrap("plan"));
   std::vector<std::string> written;
   for (const auto& file : files) {
     const std::string path = JoinPath(out_dir, file.name);
