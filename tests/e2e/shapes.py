@@ -113,7 +113,7 @@ _SMALL = [
     # stretch of leaf and overflow pages (the key bucket is ordered by revision).
     Shape("v4000-4200", [put(80, s, start=1000 * k, batch=20, threads=2) for k, s in
                          enumerate((4000, 4040, 4050, 4064, 4080, 4090, 4096, 4100, 4200))],
-          note="80 each of 4000..4200 B"),
+          versions=("3.4", "3.5.16", "3.5.30"), note="80 each of 4000..4200 B"),
 ] + [
     Shape("v%d" % s, [put(250, s, batch=25, threads=4)], note="250 x %d B" % s)
     for s in (4000, 4050, 4080, 4096, 4100, 4200)
@@ -140,7 +140,8 @@ _SMALL = [
           note="half deleted, compacted at head, defragmented"),
     Shape("leases", [("leases", dict(count=12, keys=20, ttl=3600, revoke=3)), put(200, 300, batch=50, threads=4)],
           note="12 leases x 20 keys, 3 revoked"),
-    Shape("auth", [put(500, 600, batch=50, threads=4), ("auth", {})], note="users, roles, auth enabled"),
+    Shape("auth", [put(500, 600, batch=50, threads=4), ("auth", {})], versions=("3.4", "3.5.16", "3.5.30"),
+          note="users, roles, auth enabled"),
     Shape("cluster3", [put(1500, 500, batch=50, threads=6), rewrite(1500, 4, size=600, threads=6),
                        ("delete", dict(n=1500, every=11, start=3))], members=3,
           note="a 3-member source cluster"),
