@@ -9,8 +9,8 @@ compacted and defragmented, and a snapshot over 4 GiB (4,500 x 1 MiB, etcd 3.5.3
 For each: `snapshot status -w json` of etcdctl-ext equals etcdctl 3.4.23's byte for byte; the
 restores of etcdctl-ext and etcdutl 3.5.30 both succeed, start under etcd 3.5.30 and give equal
 `endpoint hashkv`. Prints a table with the times of etcdctl-ext, etcdctl 3.4 and etcdutl 3.5
-(one run each, page cache warm from the build or the previous tool: not a benchmark of the
-cold case; bench/run.py is the benchmark).
+(status: the median of --timing-runs runs taking turns; restore: one run each; page cache warm
+from the previous tool: not a benchmark of the cold case; bench/run.py is the benchmark).
 
 Snapshots are built once and cached under --dir (default /work/tmp-shapes, never the repo):
 ~7 GB of snapshots for the default set, plus up to ~10 GB of restored data dirs during a check
@@ -22,6 +22,7 @@ Snapshots are built once and cached under --dir (default /work/tmp-shapes, never
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -48,6 +49,9 @@ def main():
     ap.add_argument("--small", action="store_true", help="also the small shapes (as ctest e2e.shapes)")
     ap.add_argument("--status-runs", type=int, default=5,
                     help="etcdctl-ext status runs per shape, each must equal etcdctl 3.4's (default 5)")
+    ap.add_argument("--timing-runs", type=int, default=3,
+                    help="status times in the table are the median of this many runs of etcdctl-ext and "
+                         "etcdutl 3.5, taking turns (default 3)")
     ap.add_argument("--json", help="write the results here too")
     a = ap.parse_args()
     ext = os.path.abspath(a.ext)
@@ -86,6 +90,16 @@ def main():
         log("  snapshot %s, %s (%s)" % (meta["snapshot"], fmt_size(meta["size"]),
                                         "cached" if meta["cached"] else "built in %.0fs" % (time.monotonic() - t0)))
         res = shapes.check(meta, ext, work_dir=work, utl_status=True, big=shape.big, status_runs=a.status_runs, log=log)
+        if a.timing_runs > 1 and res.get("status_equal"):
+            times = {"ext": [], "utl": []}
+            for _ in range(a.timing_runs):
+                for t, cmd in (("ext", [ext]), ("utl", [shapes.tool(shapes.CHECK_VERSION, "etcdutl")])):
+                    times[t].append(shapes.run(cmd + ["snapshot", "status", "-w", "json", meta["snapshot"]],
+                                               timeout=3600).seconds)
+            res["status_ext"] = statistics.median(times["ext"])
+            res["status_utl35"] = statistics.median(times["utl"])
+            log("  status times: etcdctl-ext %s, etcdutl %s" % (
+                " ".join("%.2f" % x for x in times["ext"]), " ".join("%.2f" % x for x in times["utl"])))
         results.append(res)
         for p in res["problems"]:
             log("  PROBLEM: " + p.replace("\n", "\n    "))
