@@ -5,7 +5,10 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -162,8 +165,14 @@ Result<std::chrono::milliseconds> ParseTimeout(const std::string& text) {
                 "followed by a corresponding time unit (e.g. 1s | 2m | 3h)");
   };
   if (text.empty()) return bad();
+  // Values that do not fit in int64 milliseconds are refused (Go's Atoi and ParseDuration
+  // fail on them too), and so is a number without digits (".").
+  constexpr int64_t kMaxMs = INT64_MAX;
   if (text.find_first_not_of("0123456789") == std::string::npos) {
-    return std::chrono::milliseconds(std::stoll(text) * 1000);
+    int64_t secs = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
+    if (ec != std::errc() || end != text.data() + text.size() || secs > kMaxMs / 1000) return bad();
+    return std::chrono::milliseconds(secs * 1000);
   }
   // Go duration: sequence of <number><unit>.
   double total_ms = 0;
@@ -171,8 +180,10 @@ Result<std::chrono::milliseconds> ParseTimeout(const std::string& text) {
   while (i < text.size()) {
     size_t j = i;
     while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
-    if (j == i) return bad();
-    const double v = std::stod(text.substr(i, j - i));
+    const std::string number = text.substr(i, j - i);
+    if (number.find_first_of("0123456789") == std::string::npos || std::count(number.begin(), number.end(), '.') > 1)
+      return bad();
+    const double v = std::strtod(number.c_str(), nullptr);
     size_t k = j;
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
     const std::string unit = text.substr(j, k - j);
@@ -183,6 +194,7 @@ Result<std::chrono::milliseconds> ParseTimeout(const std::string& text) {
     else if (unit == "ms") mult = 1;
     else return bad();
     total_ms += v * mult;
+    if (!(total_ms < 0x1p63 / 1e6)) return bad();  // Go's time.Duration (int64 ns) limit
     i = k;
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total_ms));

@@ -245,6 +245,24 @@ TEST_F(KubeconfigTest, InClusterConfig) {
   EXPECT_EQ(c->namespace_, "kube-system");
 }
 
+// Found by tests/fuzz/kube_fuzz: "." reached std::stod, whose std::invalid_argument ended
+// the process (std::terminate); a long digit string threw std::out_of_range from
+// std::stoll, and values past int64 milliseconds overflowed. Durations are limited like Go's
+// (int64 nanoseconds: 2562047h47m16.854775807s).
+TEST(ParseTimeout, RefusesNumbersWithoutDigitsAndOutOfRange) {
+  for (const char* bad : {".", ".s", "1..5s", "5s.m", "99999999999999999999", "9223372036854775807",
+                          "99999999999999999999h", "2562048h"}) {
+    auto t = ParseTimeout(bad);
+    ASSERT_FALSE(t) << bad;
+    EXPECT_EQ(t.error().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_THAT(t.error().message(), HasSubstr("Invalid timeout value")) << bad;
+  }
+  EXPECT_EQ(ParseTimeout("9223372036854775")->count(), 9223372036854775000);
+  EXPECT_EQ(ParseTimeout("2562047h")->count(), 2562047LL * 3600 * 1000);
+  EXPECT_EQ(ParseTimeout(".5s")->count(), 500);
+  EXPECT_EQ(ParseTimeout("1.5m")->count(), 90000);
+}
+
 TEST(ParseTimeout, Forms) {
   EXPECT_EQ(ParseTimeout("0")->count(), 0);
   EXPECT_EQ(ParseTimeout("30")->count(), 30000);
