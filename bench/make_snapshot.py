@@ -17,6 +17,11 @@ import argparse, base64, http.client, json, os, random, shutil, socket, subproce
 KINDS = [("pods", 6000), ("configmaps", 9000), ("secrets", 3000), ("events", 1500),
          ("deployments", 7000), ("replicasets", 5000), ("services/specs", 2000),
          ("leases", 600), ("endpointslices", 2500)]
+# kind and apiVersion of each resource, for the values' envelopes
+TYPES = {"pods": (b"Pod", b"v1"), "configmaps": (b"ConfigMap", b"v1"), "secrets": (b"Secret", b"v1"),
+         "events": (b"Event", b"v1"), "deployments": (b"Deployment", b"apps/v1"),
+         "replicasets": (b"ReplicaSet", b"apps/v1"), "services/specs": (b"Service", b"v1"),
+         "leases": (b"Lease", b"coordination.k8s.io/v1"), "endpointslices": (b"EndpointSlice", b"discovery.k8s.io/v1")}
 
 
 def free_port():
@@ -29,6 +34,30 @@ def free_port():
 
 def b64(b):
     return base64.b64encode(b).decode()
+
+
+def _varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _field(n, payload):
+    return _varint(n << 3 | 2) + _varint(len(payload)) + payload
+
+
+def k8s_value(kind, api_version, ns, name, uid, body):
+    """What the API server stores for a built-in object: "k8s\\0" + runtime.Unknown{typeMeta,
+    raw = {ObjectMeta{name, namespace, uid, creationTimestamp}, spec = body}}."""
+    ts = _varint(1 << 3) + _varint(1700000000)
+    meta = _field(1, name) + _field(3, ns) + _field(5, uid) + _field(8, ts)
+    raw = _field(1, meta) + _field(2, body)
+    unknown = _field(1, _field(1, api_version) + _field(2, kind)) + _field(2, raw) + _field(4, b"")
+    return b"k8s\x00" + unknown
 
 
 def main():
@@ -98,9 +127,11 @@ def main():
         while written < target:
             kind, avg = KINDS[i % len(KINDS)]
             ns = f"ns-{(i // 7) % 50}"
-            key = f"/registry/{kind}/{ns}/{kind.split('/')[0][:-1]}-{i:08d}".encode()
+            name = f"{kind.split('/')[0][:-1]}-{i:08d}"
+            key = f"/registry/{kind}/{ns}/{name}".encode()
             size = max(200, int(rnd.expovariate(1 / avg)))
-            val = b"k8s\x00" + os.urandom(size)  # protobuf-encoded objects look random
+            # A real envelope and ObjectMeta around a random spec (protobuf bodies look random).
+            val = k8s_value(*TYPES[kind], ns.encode(), name.encode(), f"uid-{i:08d}".encode(), os.urandom(size))
             batch.append({"requestPut": {"key": b64(key), "value": b64(val)}})
             keys.append(key)
             written += size
@@ -110,7 +141,10 @@ def main():
         flush()
         # rewrite a fifth (new revisions of the same keys), delete a few
         for key in keys[::5]:
-            batch.append({"requestPut": {"key": b64(key), "value": b64(b"k8s\x00" + rnd.randbytes(300))}})
+            parts = key.decode().split("/")  # /registry/<kind...>/<ns>/<name>
+            kind, ns, name = "/".join(parts[2:-2]), parts[-2], parts[-1]
+            val = k8s_value(*TYPES[kind], ns.encode(), name.encode(), b"uid-" + name.encode(), rnd.randbytes(300))
+            batch.append({"requestPut": {"key": b64(key), "value": b64(val)}})
             if len(batch) == 100:
                 flush()
         flush()

@@ -94,7 +94,10 @@ def main():
     ap.add_argument("--snapshot", required=True)
     ap.add_argument("--etcdctl-ext", required=True)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--only", default="status,save,restore")
+    ap.add_argument("--only", default="status,save,restore",
+                    help="comma list of status, restore, save, objects (kubectl etcdrestore inspect / get -A pods)")
+    ap.add_argument("--plugin", default=None, help="kubectl-etcdrestore binary (for --only objects; default: beside "
+                    "etcdctl-ext's build dir)")
     ap.add_argument("--cold", action="store_true",
                     help="drop the page cache before every run (root): restore and status read the snapshot from disk")
     a = ap.parse_args()
@@ -111,8 +114,19 @@ def main():
                          Case("etcdutl 3.5 snapshot status", lambda i: [[f"{ETCD35}/etcdutl", "snapshot", "status", snap]]),
                          Case("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], env=env)], a.runs, a.cold)
             r34, r35, rx = m["etcdctl 3.4 snapshot status"], m["etcdutl 3.5 snapshot status"], m["etcdctl-ext snapshot status"]
-            ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
+            ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.4)")
             ratio(rx, r34, "etcdctl-ext / etcdctl 3.4")
+        if "objects" in only:
+            plugin = os.path.abspath(a.plugin or os.path.join(os.path.dirname(ext), "..", "kubectl-etcdrestore",
+                                                              "kubectl-etcdrestore"))
+            print("objects in the snapshot (offline), against one walk of the tree")
+            m = measure([Case("etcdctl-ext snapshot status", lambda i: [[ext, "snapshot", "status", snap]], env=env),
+                         Case("kubectl etcdrestore inspect", lambda i: [[plugin, "inspect", snap]]),
+                         Case("kubectl etcdrestore get -A pods", lambda i: [[plugin, "get", snap, "pods", "-A"]])],
+                        a.runs, a.cold)
+            st = m["etcdctl-ext snapshot status"]
+            ratio(m["kubectl etcdrestore inspect"], st, "inspect / status (goal <= 1.5)")
+            ratio(m["kubectl etcdrestore get -A pods"], st, "get -A pods / status")
         if "restore" in only:
             print("snapshot restore")
             out = os.path.join(work, "out")
@@ -137,7 +151,7 @@ def main():
             floor, r34 = m["floor: cp + openssl sha256"], m["etcdctl 3.4 snapshot restore"]
             r35, rx = m["etcdutl 3.5 snapshot restore"], m["etcdctl-ext snapshot restore"]
             ratio(rx, floor, "etcdctl-ext / floor (goal < 1)")
-            ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.6)")
+            ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.5)")
             ratio(r34, rx, "etcdctl 3.4 / etcdctl-ext (goal >= 3)")
         if "save" in only:
             print("snapshot save (from a local etcd 3.4.23 serving this snapshot)")

@@ -43,22 +43,24 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
   };
   std::map<std::string, Group> groups;
   for (const auto& obj : found.objects) {
+    if (!obj.damage.empty()) {
+      std::fprintf(stderr, "warning: %s: not compared: %s\n", obj.key.c_str(), obj.damage.c_str());
+      continue;
+    }
     const auto k = k8sobj::ParseKey(obj.key);
     k8sobj::ResourceType t = k8sobj::TypeOfKey(*k);
     Group& g = groups[t.Name()];
-    if (g.api_version.empty()) {
+    if (g.snapshot.empty()) {
       g.type = t;
-      g.api_version = obj.info.api_version;
       g.cluster_scoped = k->namespace_.empty();
     }
-    if (obj.info.encoding == k8sobj::Encoding::kEncrypted) {
-      // uid unreadable without the key: compared by name only (resourceVersion is exact).
-    }
+    if (g.api_version.empty()) g.api_version = obj.info.api_version;
     g.snapshot.push_back(IdentOf(obj));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<kube::Client> client, global.NewClient());
   std::vector<k8sobj::Ident> snap, live;
   for (auto& [name, g] : groups) {
+    if (g.api_version.empty() && g.type.builtin && g.type.group.empty()) g.api_version = "v1";  // all encrypted
     if (g.api_version.empty()) {
       return Fail(ErrorCode::kCorruption,
                   fmt::format("{}: the snapshot's objects do not say their apiVersion (encrypted at rest?): pass "

@@ -63,13 +63,19 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
     return 0;
   }
   const auto& names = sel.names;
+  for (const auto& obj : objs) {
+    if (!obj.damage.empty()) std::fprintf(stderr, "warning: %s: %s\n", obj.key.c_str(), obj.damage.c_str());
+  }
   if (o.output == "name") {
-    for (const auto& obj : objs) std::printf("%s/%s\n", k8sobj::KindQualifiedName(obj.info).c_str(), obj.info.name.c_str());
+    for (const auto& obj : objs) {
+      if (obj.damage.empty()) std::printf("%s/%s\n", k8sobj::KindQualifiedName(obj.info).c_str(), obj.info.name.c_str());
+    }
     return 0;
   }
   if (values) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& obj : objs) {
+      if (!obj.damage.empty()) return Fail(ErrorCode::kCorruption, fmt::format("{}: {}", obj.key, obj.damage));
       if (obj.info.encoding == k8sobj::Encoding::kEncrypted) {
         return Fail(ErrorCode::kUnsupported, fmt::format("{} is encrypted at rest ({}, key \"{}\"): it cannot be "
                                                          "shown offline without the key",
@@ -111,7 +117,7 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
     if (ns_col) row.push_back(k ? k->namespace_ : "");
     const bool encrypted = obj.info.encoding == k8sobj::Encoding::kEncrypted;
     row.push_back(k ? k->name : obj.key);
-    row.push_back(encrypted ? "<encrypted>" : Age(obj.info.creation_seconds, now));
+    row.push_back(!obj.damage.empty() ? "<damaged>" : encrypted ? "<encrypted>" : Age(obj.info.creation_seconds, now));
     if (o.output == "wide") {
       row.push_back(std::to_string(obj.mod_revision));
       row.push_back(encrypted ? "<encrypted>" : obj.info.uid);

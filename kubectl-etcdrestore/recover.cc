@@ -74,6 +74,9 @@ RunResult Run(Options o, const GlobalFlags& global) {
   std::map<std::string, std::set<std::string>> live_names;  // type -> "ns/name"
   std::vector<Item> items;
   for (auto& obj : found.objects) {
+    if (!obj.damage.empty()) {
+      return Fail(ErrorCode::kCorruption, fmt::format("{} cannot be recovered: {}", obj.key, obj.damage));
+    }
     const auto k = k8sobj::ParseKey(obj.key);
     Item it{std::move(obj), k8sobj::TypeOfKey(*k), {}, {}};
     if (it.obj.info.encoding == k8sobj::Encoding::kEncrypted) {

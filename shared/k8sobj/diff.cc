@@ -28,7 +28,7 @@ std::vector<Difference> Compare(const std::vector<Ident>& snapshot, const std::v
       continue;
     }
     const Ident& l = *it->second;
-    if (l.uid != s.uid) {
+    if (!s.uid.empty() && l.uid != s.uid) {  // (an encrypted value's uid is unknown: compared by version)
       out.push_back({Change::kReplaced, s, l});
     } else if (l.resource_version != s.resource_version) {
       out.push_back({Change::kChanged, s, l});

@@ -20,7 +20,7 @@ enum class Change {
   kDeleted,   // in the snapshot, not live
   kCreated,   // live, not in the snapshot
   kChanged,   // same uid, another resourceVersion
-  kReplaced,  // same name, another uid (deleted and created again)
+  kReplaced,  // same name, another uid (deleted and created again); needs the snapshot's uid
 };
 const char* ChangeName(Change c);  // "deleted", "created", "changed", "replaced"
 

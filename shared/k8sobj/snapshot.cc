@@ -162,11 +162,16 @@ Result<std::vector<FoundObject>> FindObjects(bbolt::Reader& reader,
       return {};
     }
     auto info = DecodeObject(kv.value);
-    if (!info) return Fail(info.error().Wrap(fmt::format("object {}", kv.key)));
     FoundObject& o = found[std::string(kv.key)];
     o.key = kv.key;
     o.mod_revision = kv.mod_revision;
-    o.info = std::move(*info);
+    if (info) {
+      o.info = std::move(*info);
+      o.damage.clear();
+    } else {
+      o.info = ObjectInfo{};
+      o.damage = info.error().message();
+    }
     if (keep_values) o.value.assign(kv.value);
     return {};
   }));

@@ -54,11 +54,12 @@ struct FoundObject {
   std::string key;
   int64_t mod_revision = 0;  // the object's resourceVersion
   ObjectInfo info;
-  std::string value;  // only when asked for
+  std::string value;   // only when asked for
+  std::string damage;  // why the value could not be decoded (info is then empty); "" when fine
 };
 // The live objects whose key `want` accepts, in key order. Values are kept only when
 // keep_values (the caller then holds them in memory). A value that cannot be decoded is
-// kCorruption naming its key.
+// returned with `damage` set, so one bad object does not hide the others.
 Result<std::vector<FoundObject>> FindObjects(bbolt::Reader& reader,
                                              const std::function<bool(std::string_view key)>& want, bool keep_values);
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "shared/k8sobj/diff.h"
 #include "shared/k8sobj/key.h"
 #include "shared/k8sobj/object.h"
 #include "shared/k8sobj/snapshot.h"
@@ -148,6 +149,35 @@ TEST(DecodeKeyValue, FieldsAndDamage) {
   EXPECT_EQ(r->lease, 7);
   EXPECT_FALSE(DecodeKeyValue(Int(3, 9)));            // no key
   EXPECT_FALSE(DecodeKeyValue(kv.substr(0, 5)));      // truncated
+}
+
+}  // namespace
+}  // namespace etcdrestore::k8sobj
+
+namespace etcdrestore::k8sobj {
+namespace {
+
+TEST(Compare, FourCategoriesAndUnchangedLeftOut) {
+  std::vector<Ident> snap = {{"deployments.apps", "shop", "gone", "u1", "10"},
+                             {"configmaps", "shop", "same", "u2", "11"},
+                             {"configmaps", "shop", "edited", "u3", "12"},
+                             {"services", "shop", "web", "u4", "13"},
+                             {"secrets", "shop", "sealed", "", "14"}};  // encrypted: uid unknown
+  std::vector<Ident> live = {{"configmaps", "shop", "same", "u2", "11"},
+                             {"configmaps", "shop", "edited", "u3", "40"},
+                             {"services", "shop", "web", "u9", "41"},
+                             {"configmaps", "shop", "new", "u5", "42"},
+                             {"secrets", "shop", "sealed", "u6", "14"}};
+  auto d = Compare(snap, live);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].change, Change::kChanged);
+  EXPECT_EQ(d[0].snapshot.name, "edited");
+  EXPECT_EQ(d[1].change, Change::kCreated);
+  EXPECT_EQ(d[1].live.name, "new");
+  EXPECT_EQ(d[2].change, Change::kDeleted);
+  EXPECT_EQ(d[2].snapshot.name, "gone");
+  EXPECT_EQ(d[3].change, Change::kReplaced);
+  EXPECT_EQ(d[3].live.uid, "u9");
 }
 
 }  // namespace
