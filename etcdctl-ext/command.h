@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct CommandContext {
   etcdclient::Deadline CommandDeadline() const;
 
   mutable bool client_setup_failed = false;
+  // Set by a command whose error needs another exit code than the command's failure_code
+  // (txn's input errors: ExitInvalidInput).
+  std::optional<cli::ExitCode> failure_code;
 
  private:
   Result<std::unique_ptr<etcdclient::Client>> Authenticated(std::unique_ptr<etcdclient::Client> client) const;

@@ -6,23 +6,10 @@
 #include <string>
 
 #include "etcdctl-ext/command.h"
+#include "etcdctl-ext/kv.h"
 
 namespace etcdrestore::etcdctl_ext {
 namespace {
-
-// clientv3.GetPrefixRangeEnd: the key with its last non-0xff byte incremented and the
-// rest dropped; "\0" (to the end of the keyspace) when there is none.
-std::string PrefixRangeEnd(const std::string& prefix) {
-  std::string end = prefix;
-  for (size_t i = end.size(); i-- > 0;) {
-    if (static_cast<uint8_t>(end[i]) < 0xff) {
-      end[i] = static_cast<char>(static_cast<uint8_t>(end[i]) + 1);
-      end.resize(i + 1);
-      return end;
-    }
-  }
-  return std::string(1, '\0');
-}
 
 // Key and range end for a key argument with --prefix / --from-key (clientv3 WithPrefix,
 // WithFromKey): an empty key means "all keys".
@@ -56,7 +43,7 @@ Status ApplyRange(bool prefix, bool from_key, std::string* key, std::string* ran
       *key = std::string(1, '\0');
       *range_end = std::string(1, '\0');
     } else {
-      *range_end = PrefixRangeEnd(*key);
+      *range_end = cli::PrefixRangeEnd(*key);
     }
   } else if (from_key) {
     if (key->empty()) *key = std::string(1, '\0');
@@ -151,31 +138,40 @@ struct PutFlags {
 } put_opts;
 
 // etcdctl's getPutOp: the checks in its order, then the request options.
-Result<int> RunPut(CommandContext& ctx) {
+Result<etcdclient::TxnOp> PutOp(const std::vector<std::string>& args, bool value_from_stdin = true) {
   const Error usage(ErrorCode::kInvalidArgument,
                     "put command needs 1 argument and input from stdin or 2 arguments");
-  if (ctx.args.empty()) return Fail(usage);
-  if (put_opts.ignore_value && ctx.args.size() > 1) {
+  if (args.empty()) return Fail(usage);
+  if (put_opts.ignore_value && args.size() > 1) {
     return Fail(ErrorCode::kInvalidArgument, "put command needs only 1 argument when 'ignore-value' is set");
   }
-  std::string value;
+  etcdclient::TxnOp op;
+  op.kind = etcdclient::TxnOp::Kind::kPut;
+  op.key = args[0];
   if (put_opts.ignore_value) {
     // no value: the key keeps its current one
-  } else if (ctx.args.size() > 1) {
-    value = ctx.args[1];
+  } else if (args.size() > 1) {
+    op.value = args[1];
   } else {
     char buf[65536];
     ssize_t n;
-    while ((n = ::read(STDIN_FILENO, buf, sizeof(buf))) > 0) value.append(buf, static_cast<size_t>(n));
-    if (value.empty()) return Fail(usage);
+    while (value_from_stdin && (n = ::read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+      op.value.append(buf, static_cast<size_t>(n));
+    }
+    if (op.value.empty()) return Fail(usage);
   }
   auto lease = cli::ParseGoInt(put_opts.lease, 16);
   if (!lease) {
     return Fail(ErrorCode::kInvalidArgument, "bad lease ID (" + lease.error().message() + "), expecting ID in Hex");
   }
-  etcdclient::PutOptions options{*lease, put_opts.prev_kv, put_opts.ignore_value, put_opts.ignore_lease};
+  op.put = etcdclient::PutOptions{*lease, put_opts.prev_kv, put_opts.ignore_value, put_opts.ignore_lease};
+  return op;
+}
+
+Result<int> RunPut(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(etcdclient::TxnOp op, PutOp(ctx.args));
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
-  ASSIGN_OR_RETURN(auto resp, client->Put(ctx.args[0], value, options, ctx.CommandDeadline()));
+  ASSIGN_OR_RETURN(auto resp, client->Put(op.key, op.value, op.put, ctx.CommandDeadline()));
   ASSIGN_OR_RETURN(std::string out, cli::PrintPut(ctx.print, resp));
   WriteStdout(out);
   return 0;
@@ -187,41 +183,62 @@ struct DelOptions {
   bool prev_kv = false;
 } del_opts;
 
-Result<int> RunDel(CommandContext& ctx) {
-  if (ctx.args.empty()) {
+// etcdctl's getDelOp.
+Result<etcdclient::TxnOp> DelOp(const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 2) {
     return Fail(ErrorCode::kInvalidArgument,
                 "del command needs one argument as key and an optional argument as range_end");
   }
-  std::string key, range_end;
-  RETURN_IF_ERROR(KeyArgs(ctx.args, del_opts.prefix, del_opts.from_key, &key, &range_end));
-  RETURN_IF_ERROR(ApplyRange(del_opts.prefix, del_opts.from_key, &key, &range_end));
+  etcdclient::TxnOp op;
+  op.kind = etcdclient::TxnOp::Kind::kDelete;
+  RETURN_IF_ERROR(KeyArgs(args, del_opts.prefix, del_opts.from_key, &op.key, &op.range_end));
+  RETURN_IF_ERROR(ApplyRange(del_opts.prefix, del_opts.from_key, &op.key, &op.range_end));
+  op.prev_kv = del_opts.prev_kv;
+  return op;
+}
+
+Result<int> RunDel(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(etcdclient::TxnOp op, DelOp(ctx.args));
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
-  ASSIGN_OR_RETURN(auto resp, client->DeleteRange(key, range_end, del_opts.prev_kv, ctx.CommandDeadline()));
+  ASSIGN_OR_RETURN(auto resp, client->DeleteRange(op.key, op.range_end, op.prev_kv, ctx.CommandDeadline()));
   ASSIGN_OR_RETURN(std::string out, cli::PrintDel(ctx.print, resp));
   WriteStdout(out);
   return 0;
+}
+
+void AddGetFlags(cli::FlagSet& f) {
+  f.AddString("consistency", 0, &get_opts.consistency, "Linearizable(l) or Serializable(s)");
+  f.AddString("order", 0, &get_opts.order, "Order of results; ASCEND or DESCEND (ASCEND by default)");
+  f.AddString("sort-by", 0, &get_opts.sort_by, "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION");
+  f.AddInt64("limit", 0, &get_opts.limit, "Maximum number of results");
+  f.AddBool("prefix", 0, &get_opts.prefix, "Get keys with matching prefix");
+  f.AddBool("from-key", 0, &get_opts.from_key,
+            "Get keys that are greater than or equal to the given key using byte compare");
+  f.AddInt64("rev", 0, &get_opts.rev, "Specify the kv revision");
+  f.AddBool("keys-only", 0, &get_opts.keys_only, "Get only the keys");
+  f.AddBool("print-value-only", 0, &get_opts.print_value_only,
+            "Only write values when using the \"simple\" output format");
+}
+
+void AddPutFlags(cli::FlagSet& f) {
+  f.AddString("lease", 0, &put_opts.lease, "lease ID (in hexadecimal) to attach to the key");
+  f.AddBool("prev-kv", 0, &put_opts.prev_kv, "return the previous key-value pair before modification");
+  f.AddBool("ignore-value", 0, &put_opts.ignore_value, "updates the key using its current value");
+  f.AddBool("ignore-lease", 0, &put_opts.ignore_lease, "updates the key using its current lease");
+}
+
+void AddDelFlags(cli::FlagSet& f) {
+  f.AddBool("prefix", 0, &del_opts.prefix, "delete keys with matching prefix");
+  f.AddBool("from-key", 0, &del_opts.from_key,
+            "delete keys that are greater than or equal to the given key using byte compare");
+  f.AddBool("prev-kv", 0, &del_opts.prev_kv, "return deleted key-value pairs");
 }
 
 const bool kGet = RegisterCommand({
     .name = "get",
     .usage = "etcdctl get [options] <key> [range_end] [flags]",
     .summary = "Gets the key or a range of keys",
-    .add_flags =
-        [](cli::FlagSet& f) {
-          f.AddString("consistency", 0, &get_opts.consistency, "Linearizable(l) or Serializable(s)");
-          f.AddString("order", 0, &get_opts.order,
-                      "Order of results; ASCEND or DESCEND (ASCEND by default)");
-          f.AddString("sort-by", 0, &get_opts.sort_by,
-                      "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION");
-          f.AddInt64("limit", 0, &get_opts.limit, "Maximum number of results");
-          f.AddBool("prefix", 0, &get_opts.prefix, "Get keys with matching prefix");
-          f.AddBool("from-key", 0, &get_opts.from_key,
-                    "Get keys that are greater than or equal to the given key using byte compare");
-          f.AddInt64("rev", 0, &get_opts.rev, "Specify the kv revision");
-          f.AddBool("keys-only", 0, &get_opts.keys_only, "Get only the keys");
-          f.AddBool("print-value-only", 0, &get_opts.print_value_only,
-                    "Only write values when using the \"simple\" output format");
-        },
+    .add_flags = AddGetFlags,
     .run = RunGet,
 });
 
@@ -238,13 +255,7 @@ const bool kPut = RegisterCommand({
         "\tIf <lease> isn't given as a command line argument and '--ignore-lease' is not specified,\n"
         "\tthis command tries to read the value from standard input.\n\t\n"
         "\tFor example,\n\t$ cat file | put <key>\n\twill store the content of the file to <key>.\n",
-    .add_flags =
-        [](cli::FlagSet& f) {
-          f.AddString("lease", 0, &put_opts.lease, "lease ID (in hexadecimal) to attach to the key");
-          f.AddBool("prev-kv", 0, &put_opts.prev_kv, "return the previous key-value pair before modification");
-          f.AddBool("ignore-value", 0, &put_opts.ignore_value, "updates the key using its current value");
-          f.AddBool("ignore-lease", 0, &put_opts.ignore_lease, "updates the key using its current lease");
-        },
+    .add_flags = AddPutFlags,
     .run = RunPut,
 });
 
@@ -252,15 +263,44 @@ const bool kDel = RegisterCommand({
     .name = "del",
     .usage = "etcdctl del [options] <key> [range_end] [flags]",
     .summary = "Removes the specified key or range of keys [key, range_end)",
-    .add_flags =
-        [](cli::FlagSet& f) {
-          f.AddBool("prefix", 0, &del_opts.prefix, "delete keys with matching prefix");
-          f.AddBool("from-key", 0, &del_opts.from_key,
-                    "delete keys that are greater than or equal to the given key using byte compare");
-          f.AddBool("prev-kv", 0, &del_opts.prev_kv, "return deleted key-value pairs");
-        },
+    .add_flags = AddDelFlags,
     .run = RunDel,
 });
 
 }  // namespace
+
+Result<etcdclient::TxnOp> ParseTxnRequest(const std::vector<std::string>& words, bool value_from_stdin,
+                                          bool* syntax_error) {
+  *syntax_error = false;
+  // Each line starts from the defaults, as each is a fresh cobra command in etcdctl.
+  get_opts = GetOptions{};
+  put_opts = PutFlags{};
+  del_opts = DelOptions{};
+  cli::FlagSet flags;
+  bool help = false;
+  flags.AddBool("help", 'h', &help, "help");
+  const std::string& cmd = words[0];
+  if (cmd == "get") {
+    AddGetFlags(flags);
+  } else if (cmd == "put") {
+    AddPutFlags(flags);
+  } else if (cmd == "del") {
+    AddDelFlags(flags);
+  } else {
+    *syntax_error = true;
+    return Fail(ErrorCode::kInvalidArgument, "unknown request " + cmd);
+  }
+  auto args = flags.Parse({words.begin() + 1, words.end()});
+  if (!args) {
+    *syntax_error = true;
+    return Fail(std::move(args).error());
+  }
+  if (cmd == "put") return PutOp(*args, value_from_stdin);
+  if (cmd == "del") return DelOp(*args);
+  etcdclient::TxnOp op;
+  op.kind = etcdclient::TxnOp::Kind::kRange;
+  ASSIGN_OR_RETURN(op.range, GetRequest(*args));
+  return op;
+}
+
 }  // namespace etcdrestore::etcdctl_ext

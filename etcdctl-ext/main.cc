@@ -363,7 +363,7 @@ int Main(int argc, char** argv) {
   if (!rc) {
     WriteStderr("Error: " + rc.error().message() + "\n");
     if (ctx.client_setup_failed) return cmd.setup_failure_code;
-    return cli::ExitCodeFor(rc.error().code(), cmd.failure_code);
+    return cli::ExitCodeFor(rc.error().code(), ctx.failure_code.value_or(cmd.failure_code));
   }
   return *rc;
 }

@@ -29,7 +29,6 @@ constexpr Stub kStubs[] = {
     {"make-mirror", "etcdctl make-mirror [options] <destination> [flags]",
      "Makes a mirror at the destination etcd cluster"},
     {"migrate", "etcdctl migrate [flags]", "Migrates keys in a v2 store to a mvcc store"},
-    {"txn", "etcdctl txn [options] [flags]", "Txn processes all the requests in one transaction"},
     {"watch", "etcdctl watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...] [flags]",
      "Watches events stream on keys or prefixes"},
 };

@@ -735,4 +735,26 @@ Result<std::string> PrintRoleRevokePermission(const PrintOptions& o, const etcdc
   return PrintOp(o, r, simple, /*fields_header=*/true);
 }
 
+Result<std::string> PrintTxn(const PrintOptions& o, const etcdclient::TxnResponse& r) {
+  if (o.format != OutputFormat::kSimple && o.format != OutputFormat::kFields) return PrintOp(o, r, "");
+  std::string out;
+  PrintOptions sub = o;
+  sub.value_only = false;
+  if (o.format == OutputFormat::kSimple) {
+    out = r.succeeded ? "SUCCESS\n" : "FAILURE\n";
+  } else {
+    FieldsHeader(r.header, &out);
+    out += fmt::format("\"Succeeded\" : {}\n", r.succeeded);
+  }
+  for (const auto& resp : r.responses) {
+    if (o.format == OutputFormat::kSimple) out += "\n";
+    Result<std::string> part = resp.kind == etcdclient::TxnOp::Kind::kRange ? PrintGet(sub, resp.range)
+                               : resp.kind == etcdclient::TxnOp::Kind::kPut ? PrintPut(sub, resp.put)
+                                                                            : PrintDel(sub, resp.del);
+    if (!part) return Fail(std::move(part).error());
+    out += *part;
+  }
+  return out;
+}
+
 }  // namespace etcdrestore::cli

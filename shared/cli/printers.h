@@ -118,6 +118,9 @@ Result<std::string> PrintRoleRevokePermission(const PrintOptions& o, const etcdc
                                               const std::string& role, const std::string& key,
                                               const std::string& range_end);
 
+// txn: SUCCESS/FAILURE and each response as get/put/del print it; json/protobuf: the message.
+Result<std::string> PrintTxn(const PrintOptions& o, const etcdclient::TxnResponse& r);
+
 // clientv3.GetPrefixRangeEnd: the end of the range of keys starting with prefix ("\0": all
 // keys >= prefix when prefix is empty or all 0xff).
 std::string PrefixRangeEnd(const std::string& prefix);

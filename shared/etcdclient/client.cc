@@ -85,6 +85,42 @@ void FillOp(const Pb& resp, OpResponse* out) {
   out->wire = known.SerializeAsString();
 }
 
+void ToPb(const RangeRequest& req, pb::RangeRequest* r) {
+  r->set_key(req.key);
+  r->set_range_end(req.range_end);
+  r->set_limit(req.limit);
+  r->set_revision(req.revision);
+  r->set_sort_order(static_cast<pb::RangeRequest::SortOrder>(req.sort_order));
+  r->set_sort_target(static_cast<pb::RangeRequest::SortTarget>(req.sort_target));
+  r->set_serializable(req.serializable);
+  r->set_keys_only(req.keys_only);
+}
+
+void ToPb(const TxnOp& op, pb::RequestOp* out) {
+  switch (op.kind) {
+    case TxnOp::Kind::kRange:
+      ToPb(op.range, out->mutable_request_range());
+      break;
+    case TxnOp::Kind::kPut: {
+      pb::PutRequest* p = out->mutable_request_put();
+      p->set_key(op.key);
+      p->set_value(op.value);
+      p->set_lease(op.put.lease);
+      p->set_prev_kv(op.put.prev_kv);
+      p->set_ignore_value(op.put.ignore_value);
+      p->set_ignore_lease(op.put.ignore_lease);
+      break;
+    }
+    case TxnOp::Kind::kDelete: {
+      pb::DeleteRangeRequest* d = out->mutable_request_delete_range();
+      d->set_key(op.key);
+      d->set_range_end(op.range_end);
+      d->set_prev_kv(op.prev_kv);
+      break;
+    }
+  }
+}
+
 template <typename Pb>
 std::vector<Member> MembersOf(const Pb& resp) {
   std::vector<Member> out;
@@ -131,14 +167,7 @@ class GrpcClient final : public Client {
 
   Result<RangeResponse> Range(const RangeRequest& req, Deadline deadline) override {
     pb::RangeRequest r;
-    r.set_key(req.key);
-    r.set_range_end(req.range_end);
-    r.set_limit(req.limit);
-    r.set_revision(req.revision);
-    r.set_sort_order(static_cast<pb::RangeRequest::SortOrder>(req.sort_order));
-    r.set_sort_target(static_cast<pb::RangeRequest::SortTarget>(req.sort_target));
-    r.set_serializable(req.serializable);
-    r.set_keys_only(req.keys_only);
+    ToPb(req, &r);
     pb::RangeResponse resp;
     RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->Range(ctx, r, &resp); }));
     RangeResponse out;
@@ -176,6 +205,52 @@ class GrpcClient final : public Client {
         Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->DeleteRange(ctx, r, &resp); }));
     DeleteRangeResponse out{FromPb(resp.header()), resp.deleted(), {}};
     for (const auto& kv : resp.prev_kvs()) out.prev_kvs.push_back(FromPb(kv));
+    return out;
+  }
+
+  Result<TxnResponse> Txn(const std::vector<TxnCompare>& compares, const std::vector<TxnOp>& success,
+                          const std::vector<TxnOp>& failure, Deadline deadline) override {
+    pb::TxnRequest r;
+    for (const auto& c : compares) {
+      pb::Compare* pc = r.add_compare();
+      pc->set_result(static_cast<pb::Compare::CompareResult>(c.result));
+      pc->set_target(static_cast<pb::Compare::CompareTarget>(c.target));
+      pc->set_key(c.key);
+      switch (c.target) {
+        case 0: pc->set_version(c.number); break;
+        case 1: pc->set_create_revision(c.number); break;
+        case 2: pc->set_mod_revision(c.number); break;
+        case 3: pc->set_value(c.value); break;
+        default: pc->set_lease(c.number); break;
+      }
+    }
+    for (const auto& op : success) ToPb(op, r.add_success());
+    for (const auto& op : failure) ToPb(op, r.add_failure());
+    pb::TxnResponse resp;
+    RETURN_IF_ERROR(Call(deadline, [&](grpc::ClientContext* ctx) { return kv_->Txn(ctx, r, &resp); }));
+    TxnResponse out;
+    FillOp(resp, &out);
+    out.succeeded = resp.succeeded();
+    for (const auto& ro : resp.responses()) {
+      TxnOpResponse o;
+      if (ro.has_response_range()) {
+        o.kind = TxnOp::Kind::kRange;
+        o.range.header = FromPb(ro.response_range().header());
+        for (const auto& kv : ro.response_range().kvs()) o.range.kvs.push_back(FromPb(kv));
+        o.range.more = ro.response_range().more();
+        o.range.count = ro.response_range().count();
+      } else if (ro.has_response_put()) {
+        o.kind = TxnOp::Kind::kPut;
+        o.put.header = FromPb(ro.response_put().header());
+        if (ro.response_put().has_prev_kv()) o.put.prev_kv = FromPb(ro.response_put().prev_kv());
+      } else {
+        o.kind = TxnOp::Kind::kDelete;
+        o.del.header = FromPb(ro.response_delete_range().header());
+        o.del.deleted = ro.response_delete_range().deleted();
+        for (const auto& kv : ro.response_delete_range().prev_kvs()) o.del.prev_kvs.push_back(FromPb(kv));
+      }
+      out.responses.push_back(std::move(o));
+    }
     return out;
   }
 

@@ -116,6 +116,33 @@ struct StatusResponse {
   bool is_learner = false;
 };
 
+// --- Txn ---------------------------------------------------------------------------------------
+// etcdserverpb.Compare: result 0 EQUAL, 1 GREATER, 2 LESS, 3 NOT_EQUAL; target 0 VERSION,
+// 1 CREATE, 2 MOD, 3 VALUE, 4 LEASE (number for all but VALUE).
+struct TxnCompare {
+  int result = 0;
+  int target = 0;
+  std::string key;
+  int64_t number = 0;
+  std::string value;
+};
+
+struct TxnOp {
+  enum class Kind { kRange, kPut, kDelete };
+  Kind kind = Kind::kRange;
+  RangeRequest range;                    // kRange
+  std::string key, value, range_end;     // kPut (key, value), kDelete (key, range_end)
+  PutOptions put;                        // kPut
+  bool prev_kv = false;                  // kDelete
+};
+
+struct TxnOpResponse {
+  TxnOp::Kind kind = TxnOp::Kind::kRange;
+  RangeResponse range;
+  PutResponse put;
+  DeleteRangeResponse del;
+};
+
 // --- Operations responses (member, maintenance, lease, auth) ---------------------------------
 // Each carries what etcdctl's simple/fields/table printers need, plus the message itself:
 // `type` is its protobuf full name ("etcdserverpb.MemberAddResponse") and `wire` its encoding
@@ -190,6 +217,11 @@ struct NamesResponse : OpResponse {
   std::vector<std::string> names;
 };
 
+struct TxnResponse : OpResponse {
+  bool succeeded = false;
+  std::vector<TxnOpResponse> responses;
+};
+
 // PEM contents (not paths): see LoadTlsFiles.
 struct TlsMaterial {
   std::string ca_pem;    // empty: the system trust store
@@ -238,6 +270,8 @@ class Client {
                                   Deadline deadline) = 0;
   virtual Result<DeleteRangeResponse> DeleteRange(const std::string& key, const std::string& range_end,
                                                   bool prev_kv, Deadline deadline) = 0;
+  virtual Result<TxnResponse> Txn(const std::vector<TxnCompare>& compares, const std::vector<TxnOp>& success,
+                                  const std::vector<TxnOp>& failure, Deadline deadline) = 0;
   virtual Result<MemberListResponse> MemberList(Deadline deadline) = 0;
   virtual Result<StatusResponse> Status(Deadline deadline) = 0;
 

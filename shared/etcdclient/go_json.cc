@@ -4,6 +4,7 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
 
@@ -63,11 +64,39 @@ bool IsEmpty(const gp::Message& m, const gp::FieldDescriptor* f) {
   return !r->HasField(m, f);  // proto3 scalars: HasField is "not the zero value"
 }
 
+// gogo's Go name of a oneof or of a oneof member: "target_union" -> "TargetUnion".
+std::string GoOneofName(const std::string& name) {
+  std::string out;
+  bool upper = true;
+  for (char c : name) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out;
+}
+
 void WalkMessage(const gp::Message& m, JsonSink& sink) {
   const gp::Descriptor* d = m.GetDescriptor();
   sink.BeginObject();
   for (int i = 0; i < d->field_count(); ++i) {
     const gp::FieldDescriptor* f = d->field(i);
+    // A oneof is an interface field holding a wrapper struct whose one field has no json
+    // tag: "Response":{"ResponseRange":{...}}. The interface sits where its first member is.
+    if (const gp::OneofDescriptor* o = f->real_containing_oneof()) {
+      if (o->field(0) != f) continue;
+      const gp::FieldDescriptor* set = m.GetReflection()->GetOneofFieldDescriptor(m, o);
+      if (set == nullptr) continue;
+      sink.Key(GoOneofName(o->name()));
+      sink.BeginObject();
+      sink.Key(GoOneofName(set->name()));
+      WalkValue(m, set, 0, sink);
+      sink.EndObject();
+      continue;
+    }
     if (IsEmpty(m, f)) continue;
     sink.Key(f->name());
     if (f->is_repeated()) {

@@ -114,5 +114,19 @@ TEST(GoDuration, FormatsLikeGo) {
   EXPECT_EQ(FormatGoDuration(std::chrono::seconds(3600)), "1h0m0s");
 }
 
+// etcdctl parses member and lease IDs with strconv.ParseUint/ParseInt(s, 16, 64).
+TEST(GoParseUintInt, ExplicitBaseAndGoTexts) {
+  EXPECT_EQ(*ParseGoUint("8e9e05c52164694d", 16), 0x8e9e05c52164694dULL);
+  EXPECT_EQ(ParseGoUint("zz", 16).error().message(), "strconv.ParseUint: parsing \"zz\": invalid syntax");
+  EXPECT_EQ(ParseGoUint("0x12", 16).error().message(), "strconv.ParseUint: parsing \"0x12\": invalid syntax");
+  EXPECT_EQ(ParseGoUint("", 16).error().message(), "strconv.ParseUint: parsing \"\": invalid syntax");
+  EXPECT_EQ(ParseGoUint("fffffffffffffffffz", 16).error().message(),
+            "strconv.ParseUint: parsing \"fffffffffffffffffz\": value out of range");
+  EXPECT_EQ(*ParseGoInt("-5", 10), -5);
+  EXPECT_EQ(ParseGoInt("abc", 10).error().message(), "strconv.ParseInt: parsing \"abc\": invalid syntax");
+  EXPECT_EQ(ParseGoInt("8000000000000000", 16).error().message(),
+            "strconv.ParseInt: parsing \"8000000000000000\": value out of range");
+}
+
 }  // namespace
 }  // namespace etcdrestore::cli

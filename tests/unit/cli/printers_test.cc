@@ -186,5 +186,103 @@ TEST(ParseOutputFormat, RejectsUnknown) {
   EXPECT_EQ(r.error().code(), ErrorCode::kUnsupported);
 }
 
+
+// --- Operations commands: verbatim etcdctl 3.4.23 outputs against etcd 3.4.23 -----------------
+
+namespace ops {
+
+const ResponseHeader kOpsHeader{15118495548433857066ULL, 13668033151171901709ULL, 3, 2};
+
+etcdclient::AuthRoleGetResponse Role() {
+  etcdclient::AuthRoleGetResponse r;
+  r.header = kOpsHeader;
+  r.perms = {{2, "/a", "/b"}, {1, "/fk", std::string(1, '\0')}, {0, "/k", "/z"}, {0, "/single", ""}};
+  return r;
+}
+
+TEST(PrintRoleGet, Simple) {
+  EXPECT_EQ(*PrintRoleGet(Format(OutputFormat::kSimple), Role(), "r-simple"),
+            "Role r-simple\nKV Read:\n\t[/a, /b) (prefix /a)\n\t[/k, /z)\n\t/single\nKV Write:\n"
+            "\t[/a, /b) (prefix /a)\n\t[/fk, <open ended>\n");
+}
+
+TEST(PrintRoleGet, Fields) {
+  EXPECT_EQ(*PrintRoleGet(Format(OutputFormat::kFields), Role(), "r"),
+            "\"ClusterID\" : 15118495548433857066\n\"MemberID\" : 13668033151171901709\n\"Revision\" : 3\n"
+            "\"RaftTerm\" : 2\n\"PermType\" :  READWRITE\n\"Key\" : \"/a\"\n\"RangeEnd\" : \"/b\"\n"
+            "\"PermType\" :  WRITE\n\"Key\" : \"/fk\"\n\"RangeEnd\" : \"\\x00\"\n\"PermType\" :  READ\n"
+            "\"Key\" : \"/k\"\n\"RangeEnd\" : \"/z\"\n\"PermType\" :  READ\n\"Key\" : \"/single\"\n\"RangeEnd\" : \"\"\n");
+  EXPECT_EQ(PrintRoleGet(Format(OutputFormat::kTable), Role(), "r").error().message(),
+            "table not supported as output format");
+}
+
+TEST(PrintAlarm, SimpleIsCompactText) {
+  etcdclient::AlarmResponse r;
+  r.alarms = {{13668033151171901709ULL, 1}};
+  EXPECT_EQ(*PrintAlarm(Format(OutputFormat::kSimple), r), "memberID:13668033151171901709 alarm:NOSPACE \n");
+}
+
+TEST(PrintLease, TimeToLive) {
+  etcdclient::LeaseTimeToLiveResponse r;
+  r.header = kOpsHeader;
+  r.id = 0x390da22c1611404b;
+  r.ttl = 199;
+  r.granted_ttl = 200;
+  r.keys = {"lk1", "lk2"};
+  EXPECT_EQ(*PrintLeaseTimeToLive(Format(OutputFormat::kSimple), r, true),
+            "lease 390da22c1611404b granted with TTL(200s), remaining(199s), attached keys([lk1 lk2])\n");
+  r.keys.clear();
+  EXPECT_EQ(*PrintLeaseTimeToLive(Format(OutputFormat::kJson), r, false),
+            "{\"cluster_id\":15118495548433857066,\"member_id\":13668033151171901709,\"revision\":3,"
+            "\"raft_term\":2,\"id\":4111120345091620939,\"ttl\":199,\"granted-ttl\":200,\"keys\":null}\n");
+  etcdclient::LeaseTimeToLiveResponse gone;
+  gone.id = 0x1234;
+  gone.ttl = -1;
+  EXPECT_EQ(*PrintLeaseTimeToLive(Format(OutputFormat::kSimple), gone, false),
+            "lease 0000000000001234 already expired\n");
+}
+
+TEST(PrintLease, GrantJsonAndRevokeProtobuf) {
+  etcdclient::LeaseGrantResponse g;
+  g.header = {15118495548433857066ULL, 13668033151171901709ULL, 1, 2};
+  g.id = 4111120345091620931;
+  g.ttl = 100;
+  EXPECT_EQ(*PrintLeaseGrant(Format(OutputFormat::kJson), g),
+            "{\"cluster_id\":15118495548433857066,\"member_id\":13668033151171901709,\"revision\":1,"
+            "\"raft_term\":2,\"ID\":4111120345091620931,\"TTL\":100,\"Error\":\"\"}\n");
+  etcdclient::OpResponse v;
+  v.header = kOpsHeader;
+  EXPECT_EQ(PrintLeaseRevoke(Format(OutputFormat::kProtobuf), v, 1).error().message(),
+            "marshal unsupported for type clientv3.LeaseRevokeResponse ({cluster_id:15118495548433857066 "
+            "member_id:13668033151171901709 revision:3 raft_term:2 })");
+}
+
+TEST(PrintMemberAdd, SimpleHasTheEtcdLines) {
+  etcdclient::MemberAddResponse r;
+  r.header = kOpsHeader;
+  r.member.id = 0x8017f3a1e7dfea36;
+  r.member.peer_urls = {"http://127.0.0.1:23811", "http://127.0.0.2:23811"};
+  etcdclient::Member s1;
+  s1.id = 0xbdae9bbc11dd390d;
+  s1.name = "s1";
+  s1.peer_urls = {"http://127.0.0.1:23801"};
+  r.members = {r.member, s1};
+  r.header.cluster_id = 0xd1cfaf999eb97a2a;
+  EXPECT_EQ(*PrintMemberAdd(Format(OutputFormat::kSimple), r, "n11", "http://127.0.0.1:23811,http://127.0.0.2:23811"),
+            "Member 8017f3a1e7dfea36 added to cluster d1cfaf999eb97a2a\n\nETCD_NAME=\"n11\"\n"
+            "ETCD_INITIAL_CLUSTER=\"n11=http://127.0.0.1:23811,n11=http://127.0.0.2:23811,s1=http://127.0.0.1:23801\"\n"
+            "ETCD_INITIAL_ADVERTISE_PEER_URLS=\"http://127.0.0.1:23811,http://127.0.0.2:23811\"\n"
+            "ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n");
+  EXPECT_EQ(PrintMemberAdd(Format(OutputFormat::kFields), r, "n", "u").error().message(),
+            "fields not supported as output format");
+}
+
+TEST(PrefixRangeEnd, AsClientv3) {
+  EXPECT_EQ(PrefixRangeEnd("/a"), "/b");
+  EXPECT_EQ(PrefixRangeEnd(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixRangeEnd(std::string("\xff\xff", 2)), std::string(1, '\0'));
+}
+
+}  // namespace ops
 }  // namespace
 }  // namespace etcdrestore::cli

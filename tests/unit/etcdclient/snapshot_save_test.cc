@@ -44,6 +44,10 @@ class FakeClient : public Client {
   Result<DeleteRangeResponse> DeleteRange(const std::string&, const std::string&, bool, Deadline) override {
     return DeleteRangeResponse{};
   }
+  Result<TxnResponse> Txn(const std::vector<TxnCompare>&, const std::vector<TxnOp>&, const std::vector<TxnOp>&,
+                          Deadline) override {
+    return No();
+  }
   Result<MemberListResponse> MemberList(Deadline) override { return MemberListResponse{}; }
   Result<StatusResponse> Status(Deadline) override { return StatusResponse{}; }
   // Not used by SaveSnapshot.
