@@ -83,6 +83,19 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // kubectl's words for a command it does not have: the first argument that is not a flag.
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a.starts_with("-")) break;
+      bool known = false;
+      for (const Command& c : Commands()) known = known || c.name == a;
+      if (!known) {
+        std::fprintf(stderr, "error: unknown command \"%s\" for \"kubectl etcdrestore\"\nSee 'kubectl etcdrestore "
+                             "--help' for usage.\n", a.c_str());
+        return 1;
+      }
+      break;
+    }
     std::fprintf(stderr, "error: %s\nSee 'kubectl etcdrestore --help' for usage.\n", e.what());
     return 1;
   }

@@ -26,6 +26,7 @@
 #include "kubectl-etcdrestore/output.h"
 #include "shared/base/file.h"
 #include "shared/base/sha256.h"
+#include "shared/base/version.h"
 #include "shared/etcdclient/client.h"
 #include "shared/etcdclient/snapshot_save.h"
 #include "shared/etcddb/status.h"
@@ -463,7 +464,7 @@ RunResult Run(const SaveFlags& flags, const GlobalFlags& global) {
     return Fail(ErrorCode::kNotFound, "no etcd found in the cluster:" + why);
   }
   topology::Sidecar sc;
-  sc.tool = "kubectl-etcdrestore 0.1.0";
+  sc.tool = std::string("kubectl-etcdrestore ") + kVersion;
   sc.created = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   sc.kubernetes_version = t.kubernetes_version;
   sc.external_etcd = t.external_etcd;

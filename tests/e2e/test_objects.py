@@ -109,6 +109,18 @@ class Inspect(unittest.TestCase):
         self.assertIn(b"invalid database", r.stderr)
 
 
+class Cli(unittest.TestCase):
+    def test_version_and_unknown_command(self):
+        r = plugin("version")
+        self.assertEqual(r.rc, 0, r)
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "CMakeLists.txt")) as f:
+            version = [l for l in f if l.startswith("project(etcdrestore VERSION ")][0].split()[2]
+        self.assertEqual(r.stdout, b"kubectl-etcdrestore %s\n" % version.encode())
+        r = plugin("foo")
+        self.assertEqual(r.rc, 1, r)
+        self.assertTrue(r.stderr.startswith(b'error: unknown command "foo" for "kubectl etcdrestore"'), r)
+
+
 class Get(unittest.TestCase):
     def test_table_and_name_like_kubectl(self):
         for t in ("deploy", "deployment", "deployments", "deployments.apps"):
