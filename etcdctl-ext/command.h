@@ -31,6 +31,7 @@ struct CommandContext {
   const cli::GlobalOptions& global;
   const cli::FlagSet& flags;            // global + command flags, after parsing and env
   std::vector<std::string> args;        // positional arguments after the command words
+  std::vector<std::string> raw_args;    // the whole command line after the program name
   cli::PrintOptions print;              // from -w/--hex; format already validated
 
   // One client configuration per --endpoints entry (TLS files loaded, --user split).
@@ -76,6 +77,9 @@ struct Command {
   // --help, but running it fails with "Error: ... is not implemented" and exit 4 (never a
   // silent success). See unimplemented.cc.
   bool implemented = true;
+  // ETCDCTL_* variables the command reads itself (watch: ETCDCTL_WATCH_KEY is "watch-key"):
+  // not reported as unrecognized.
+  std::vector<std::string> env_only_flags;
   // Flags of etcdctl's command that are registered (for --help and parsing) but not
   // implemented: giving one fails like an unimplemented command.
   std::vector<std::string> unimplemented_flags;

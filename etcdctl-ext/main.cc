@@ -339,8 +339,13 @@ int Main(int argc, char** argv) {
       return cli::kExitBadFeature;
     }
   }
+  std::vector<std::string> env_only_values(cmd.env_only_flags.size());
+  for (size_t i = 0; i < cmd.env_only_flags.size(); ++i) {
+    flags.AddString(cmd.env_only_flags[i], 0, &env_only_values[i], "");
+  }
   if (cmd.uses_client) {
     std::vector<std::string> names = cli::GlobalFlagNames();
+    names.insert(names.end(), cmd.env_only_flags.begin(), cmd.env_only_flags.end());
     cli::EnvOutcome env = cli::ApplyEnvironment(flags, names, Environment());
     for (const auto& w : env.warnings) WriteStderr(cli::CapnslogPrefix('W') + w + "\n");
     if (env.fatal) {
@@ -358,7 +363,7 @@ int Main(int argc, char** argv) {
     }
     print.format = *format;
   }
-  CommandContext ctx{global, flags, std::move(*positional), print};
+  CommandContext ctx{global, flags, std::move(*positional), args, print};
   Result<int> rc = cmd.run(ctx);
   if (!rc) {
     WriteStderr("Error: " + rc.error().message() + "\n");

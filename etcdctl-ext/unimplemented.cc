@@ -29,8 +29,6 @@ constexpr Stub kStubs[] = {
     {"make-mirror", "etcdctl make-mirror [options] <destination> [flags]",
      "Makes a mirror at the destination etcd cluster"},
     {"migrate", "etcdctl migrate [flags]", "Migrates keys in a v2 store to a mvcc store"},
-    {"watch", "etcdctl watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...] [flags]",
-     "Watches events stream on keys or prefixes"},
 };
 
 bool RegisterStubs() {

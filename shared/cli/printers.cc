@@ -757,4 +757,47 @@ Result<std::string> PrintTxn(const PrintOptions& o, const etcdclient::TxnRespons
   return out;
 }
 
+Result<std::string> PrintWatch(const PrintOptions& o, const etcdclient::WatchResponse& r) {
+  std::string out;
+  const auto type_name = [](int t) { return t == 1 ? "DELETE" : "PUT"; };
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      for (const auto& e : r.events) {
+        out += std::string(type_name(e.type)) + "\n";
+        if (e.prev_kv) SimpleKv(o, *e.prev_kv, &out);
+        SimpleKv(o, e.kv, &out);
+      }
+      return out;
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      w.BeginObject().Key("Header").BeginObject();
+      JsonInlineHeader(w, r.header);
+      w.EndObject().Key("Events").BeginArray();  // clientv3 makes the slice: [] when empty
+      for (const auto& e : r.events) {
+        w.BeginObject();
+        if (e.type) w.Key("type").Int(e.type);
+        JsonKv(w.Key("kv"), e.kv);
+        if (e.prev_kv) JsonKv(w.Key("prev_kv"), *e.prev_kv);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("CompactRevision").Int(r.compact_revision).Key("Canceled").Bool(r.canceled);
+      w.Key("Created").Bool(r.created).EndObject();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      FieldsHeader(r.header, &out);
+      for (const auto& e : r.events) {
+        out += std::string("\"Type\" : ") + type_name(e.type) + "\n";
+        if (e.prev_kv) FieldsKv(*e.prev_kv, &out, "Prev");
+        FieldsKv(e.kv, &out);
+      }
+      return out;
+    case OutputFormat::kProtobuf:
+      return r.wire;
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
 }  // namespace etcdrestore::cli

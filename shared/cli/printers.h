@@ -121,6 +121,9 @@ Result<std::string> PrintRoleRevokePermission(const PrintOptions& o, const etcdc
 // txn: SUCCESS/FAILURE and each response as get/put/del print it; json/protobuf: the message.
 Result<std::string> PrintTxn(const PrintOptions& o, const etcdclient::TxnResponse& r);
 
+// watch: one answer of the stream (clientv3.WatchResponse: -w json has Go field names).
+Result<std::string> PrintWatch(const PrintOptions& o, const etcdclient::WatchResponse& r);
+
 // clientv3.GetPrefixRangeEnd: the end of the range of keys starting with prefix ("\0": all
 // keys >= prefix when prefix is empty or all 0xff).
 std::string PrefixRangeEnd(const std::string& prefix);

@@ -161,6 +161,7 @@ class GrpcClient final : public Client {
         cluster_(pb::Cluster::NewStub(channel_)),
         maintenance_(pb::Maintenance::NewStub(channel_)),
         lease_(pb::Lease::NewStub(channel_)),
+        watch_(pb::Watch::NewStub(channel_)),
         auth_(pb::Auth::NewStub(channel_)) {}
 
   const std::string& endpoint() const override { return config_.endpoint; }
@@ -252,6 +253,56 @@ class GrpcClient final : public Client {
       out.responses.push_back(std::move(o));
     }
     return out;
+  }
+
+  etcdrestore::Status Watch(const WatchRequest& req, const WatchSink& sink) override {
+    RETURN_IF_ERROR(EnsureToken(std::nullopt));
+    grpc::ClientContext ctx;
+    Prepare(&ctx, std::nullopt);
+    ctx.set_wait_for_ready(true);
+    ctx.AddMetadata("hasleader", "true");  // clientv3.WithRequireLeader
+    auto stream = watch_->Watch(&ctx);
+    pb::WatchRequest r;
+    pb::WatchCreateRequest* c = r.mutable_create_request();
+    c->set_key(req.key);
+    c->set_range_end(req.range_end);
+    c->set_start_revision(req.start_revision);
+    c->set_prev_kv(req.prev_kv);
+    if (!stream->Write(r)) return Fail(FromGrpc(stream->Finish()));
+    pb::WatchResponse resp;
+    while (stream->Read(&resp)) {
+      if (resp.created() && !resp.canceled() && resp.events_size() == 0) continue;  // not delivered by clientv3
+      WatchResponse out;
+      out.header = FromPb(resp.header());
+      for (const auto& e : resp.events()) {
+        WatchEvent ev{static_cast<int>(e.type()), FromPb(e.kv()), std::nullopt};
+        if (e.has_prev_kv()) ev.prev_kv = FromPb(e.prev_kv());
+        out.events.push_back(std::move(ev));
+      }
+      out.compact_revision = resp.compact_revision();
+      out.canceled = resp.canceled();
+      out.created = resp.created();
+      out.cancel_reason = resp.cancel_reason();
+      pb::WatchResponse printed;
+      *printed.mutable_header() = resp.header();
+      *printed.mutable_events() = resp.events();
+      printed.set_compact_revision(resp.compact_revision());
+      printed.set_canceled(resp.canceled());
+      printed.set_created(resp.created());
+      printed.DiscardUnknownFields();
+      out.wire = printed.SerializeAsString();
+      if (auto st = sink(out); !st) {
+        ctx.TryCancel();
+        stream->Finish();
+        return st;
+      }
+      if (resp.canceled()) {
+        ctx.TryCancel();
+        stream->Finish();
+        return {};
+      }
+    }
+    return Fail(FromGrpc(stream->Finish()));
   }
 
   Result<MemberListResponse> MemberList(Deadline deadline) override {
@@ -698,6 +749,7 @@ class GrpcClient final : public Client {
   std::unique_ptr<pb::Cluster::Stub> cluster_;
   std::unique_ptr<pb::Maintenance::Stub> maintenance_;
   std::unique_ptr<pb::Lease::Stub> lease_;
+  std::unique_ptr<pb::Watch::Stub> watch_;
   std::unique_ptr<pb::Auth::Stub> auth_;
   std::string token_;
   bool auth_not_enabled_ = false;

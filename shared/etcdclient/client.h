@@ -143,6 +143,36 @@ struct TxnOpResponse {
   DeleteRangeResponse del;
 };
 
+// --- Watch -------------------------------------------------------------------------------------
+struct WatchRequest {
+  std::string key;
+  std::string range_end;
+  int64_t start_revision = 0;
+  bool prev_kv = false;
+};
+
+struct WatchEvent {
+  int type = 0;  // mvccpb.Event: 0 PUT, 1 DELETE
+  KeyValue kv;
+  std::optional<KeyValue> prev_kv;
+};
+
+// One answer on the stream, as clientv3 hands it to etcdctl. wire: the etcdserverpb.
+// WatchResponse etcdctl -w protobuf prints (header, events, compact_revision, canceled,
+// created; no watch_id).
+struct WatchResponse {
+  ResponseHeader header;
+  std::vector<WatchEvent> events;
+  int64_t compact_revision = 0;
+  bool canceled = false;
+  bool created = false;
+  std::string cancel_reason;
+  std::string wire;
+};
+
+// Receives each answer but the creation notice; an error stops the watch.
+using WatchSink = std::function<Status(const WatchResponse&)>;
+
 // --- Operations responses (member, maintenance, lease, auth) ---------------------------------
 // Each carries what etcdctl's simple/fields/table printers need, plus the message itself:
 // `type` is its protobuf full name ("etcdserverpb.MemberAddResponse") and `wire` its encoding
@@ -272,6 +302,9 @@ class Client {
                                                   bool prev_kv, Deadline deadline) = 0;
   virtual Result<TxnResponse> Txn(const std::vector<TxnCompare>& compares, const std::vector<TxnOp>& success,
                                   const std::vector<TxnOp>& failure, Deadline deadline) = 0;
+  // Watches until the server cancels the watch (that answer is delivered first; kOk then) or
+  // the stream breaks (the error). Requires a leader, like etcdctl's WithRequireLeader.
+  virtual etcdrestore::Status Watch(const WatchRequest& req, const WatchSink& sink) = 0;
   virtual Result<MemberListResponse> MemberList(Deadline deadline) = 0;
   virtual Result<StatusResponse> Status(Deadline deadline) = 0;
 

@@ -48,6 +48,7 @@ class FakeClient : public Client {
                           Deadline) override {
     return No();
   }
+  etcdrestore::Status Watch(const WatchRequest&, const WatchSink&) override { return No(); }
   Result<MemberListResponse> MemberList(Deadline) override { return MemberListResponse{}; }
   Result<StatusResponse> Status(Deadline) override { return StatusResponse{}; }
   // Not used by SaveSnapshot.
