@@ -29,8 +29,15 @@ struct ObjectKey {
   std::string name;
 };
 
+// The same parts as views into the key (no allocation; for walks over every key).
+struct ObjectKeyView {
+  std::string_view resource;  // "services/specs" for two-part built-ins; the plural for <group>/<plural>
+  std::string_view group, namespace_, name;
+};
+
 // Splits an etcd key; nullopt when it is not under kRegistryPrefix or has too few or too
 // many segments (e.g. "/registry/ranges" internals are still parsed: resource "ranges").
+std::optional<ObjectKeyView> ParseKeyView(std::string_view key);
 std::optional<ObjectKey> ParseKey(std::string_view key);
 
 // The resource path of the key without the group ("crontabs"), joined as

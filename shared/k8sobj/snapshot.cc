@@ -1,6 +1,8 @@
 #include "shared/k8sobj/snapshot.h"
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -75,20 +77,32 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
     bool live = false;
     bool decodable = true;
   };
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Keys live in large blocks (one allocation per MiB, not one per key); the map holds views.
+  std::vector<std::unique_ptr<char[]>> blocks;
+  char* next = nullptr;
+  size_t left = 0;
+  auto keep = [&](std::string_view k) -> std::string_view {
+    if (k.size() > left) {
+      left = std::max<size_t>(1 << 20, k.size());
+      blocks.emplace_back(new char[left]);
+      next = blocks.back().get();
+    }
+    char* dst = next;
+    std::memcpy(dst, k.data(), k.size());
+    next += k.size();
+    left -= k.size();
+    return {dst, k.size()};
   };
-  std::unordered_map<std::string, Latest, Hash, std::equal_to<>> keys;
-  keys.reserve(1 << 16);
+  std::unordered_map<std::string_view, Latest> keys;
+  keys.reserve(1 << 18);
   std::vector<std::string> providers;
   Inventory inv;
+  std::string last_rev;
   RETURN_IF_ERROR(ForEachRevision(reader, [&](std::string_view rev_key, const KeyValueRef& kv) -> Status {
     ++inv.revisions;
-    ASSIGN_OR_RETURN(etcddb::Revision rev, etcddb::DecodeRevision(rev_key));
-    inv.revision = std::max(inv.revision, rev.main);
+    last_rev.assign(rev_key);  // entries come in revision order: the last one is the newest
     auto found = keys.find(kv.key);
-    if (found == keys.end()) found = keys.emplace(std::string(kv.key), Latest{}).first;
+    if (found == keys.end()) found = keys.emplace(keep(kv.key), Latest{}).first;
     Latest& l = found->second;
     if (IsTombstone(rev_key)) {
       l = Latest{};
@@ -114,21 +128,32 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
     }
     return {};
   }));
+  if (!last_rev.empty()) {
+    ASSIGN_OR_RETURN(etcddb::Revision rev, etcddb::DecodeRevision(last_rev));
+    inv.revision = rev.main;
+  }
   std::vector<Inventory::Large> big;
+  struct PairHash {
+    size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
+      return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
+    }
+  };
+  std::unordered_map<std::pair<std::string_view, std::string_view>, uint64_t, PairHash> by_resource;
+  std::unordered_map<std::string_view, uint64_t> by_namespace;
   for (const auto& [key, l] : keys) {
     if (!l.live) continue;
     ++inv.live_keys;
-    auto k = ParseKey(key);
+    auto k = ParseKeyView(key);
     if (!k) {
       ++inv.other_keys;
       continue;
     }
-    ++inv.by_resource[QualifiedResource(*k)];
-    ++inv.by_namespace[k->namespace_];
+    ++by_resource[{k->resource, k->group}];
+    ++by_namespace[k->namespace_];
     if (l.provider >= 0) ++inv.encrypted[providers[static_cast<size_t>(l.provider)]];
     if (!l.decodable) ++inv.undecodable;
     if (largest > 0) {
-      big.push_back({key, l.bytes});
+      big.push_back({std::string(key), l.bytes});
       if (big.size() >= 4 * largest) {  // keep the candidate list small
         std::nth_element(big.begin(), big.begin() + static_cast<ptrdiff_t>(largest) - 1, big.end(),
                          [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
@@ -136,6 +161,10 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
       }
     }
   }
+  for (const auto& [r, c] : by_resource) {
+    inv.by_resource[r.second.empty() ? std::string(r.first) : std::string(r.first) + "." + std::string(r.second)] += c;
+  }
+  for (const auto& [n, c] : by_namespace) inv.by_namespace[std::string(n)] += c;
   std::sort(big.begin(), big.end(),
             [](const auto& a, const auto& b) { return a.bytes != b.bytes ? a.bytes > b.bytes : a.key < b.key; });
   if (big.size() > largest) big.resize(largest);
