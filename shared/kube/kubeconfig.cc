@@ -66,6 +66,9 @@ Status MergeFile(const std::string& path, Merged* m) {
     return Fail(ErrorCode::kInvalidArgument, "kubeconfig " + Quote(path) + ": not a YAML mapping");
   }
   const std::string dir = DirName(AbsolutePath(path));
+  // A body that is not a mapping (or empty) is refused here, as client-go's decoder does:
+  // later lookups in it (yaml-cpp operator[] on a scalar) would throw.
+  std::string bad;
   auto add = [&](const char* list, const char* field, std::map<std::string, Entry>* into) {
     const YAML::Node items = doc[list];
     if (!items || !items.IsSequence()) return;
@@ -73,12 +76,17 @@ Status MergeFile(const std::string& path, Merged* m) {
       const std::string name = Str(item, "name");
       if (name.empty() || into->count(name)) continue;  // the first file wins
       YAML::Node body = item[field];
-      (*into)[name] = Entry{body ? body : YAML::Node(YAML::NodeType::Map), dir};
+      if (body && !body.IsNull() && !body.IsMap()) {
+        if (bad.empty()) bad = std::string(list) + " entry " + Quote(name) + ": " + field + " is not a mapping";
+        continue;
+      }
+      (*into)[name] = Entry{body && body.IsMap() ? body : YAML::Node(YAML::NodeType::Map), dir};
     }
   };
   add("clusters", "cluster", &m->clusters);
   add("users", "user", &m->users);
   add("contexts", "context", &m->contexts);
+  if (!bad.empty()) return Fail(ErrorCode::kInvalidArgument, "kubeconfig " + Quote(path) + ": " + bad);
   if (m->current_context.empty()) m->current_context = Str(doc, "current-context");
   return {};
 }

@@ -212,6 +212,31 @@ TEST_F(KubeconfigTest, ErrorsReadLikeKubectl) {
   EXPECT_THAT(c.error().message(), HasSubstr("kubeconfig \"" + bad + "\": "));
 }
 
+// Found by tests/fuzz/kube_fuzz: a user (or cluster, context) that is a scalar made
+// yaml-cpp's operator[] throw BadSubscript out of LoadRestConfig (std::terminate).
+TEST_F(KubeconfigTest, EntryThatIsNotAMappingIsAnError) {
+  for (const char* body : {"user: just-a-string", "user: [a, b]"}) {
+    const std::string p = Write("bad", std::string("users:\n- name: u1\n  ") + body +
+                                           "\ncontexts:\n- name: x\n  context: {cluster: c, user: u1}\n"
+                                           "clusters:\n- name: c\n  cluster: {server: https://h:1}\n"
+                                           "current-context: x\n");
+    Overrides o;
+    o.kubeconfig = p;
+    auto r = LoadRestConfig(o, env_);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().message(), "kubeconfig \"" + p + "\": users entry \"u1\": user is not a mapping");
+  }
+  // An empty body is an empty mapping, as before.
+  const std::string p = Write("empty", "users:\n- name: u1\n  user:\ncontexts:\n- name: x\n  context: {cluster: c, user: u1}\n"
+                                       "clusters:\n- name: c\n  cluster: {server: https://h:1}\ncurrent-context: x\n");
+  Overrides o;
+  o.kubeconfig = p;
+  auto r = LoadRestConfig(o, env_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->server, "https://h:1");
+}
+
 TEST_F(KubeconfigTest, NoServerAnywhere) {
   env_.vars["HOME"] = dir_ + "/home";
   auto c = LoadRestConfig({}, env_);
