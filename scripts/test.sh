@@ -2,6 +2,7 @@
 # Builds etcdrestore and runs every test (unit + e2e against real etcd 3.4.23 and 3.5).
 #   scripts/test.sh              install deps (apt, idempotent), configure, build, ctest
 #   BUILD_DIR=... JOBS=...       override the build dir (default ./build) and parallelism
+#   SAN_BUILD_DIR=... SANITIZERS=0  the ASan/UBSan + fuzz smoke build dir (default ./build-san), or skip it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then bash scripts/install-deps.sh; fi
@@ -21,5 +22,24 @@ if [ "$(id -u)" = 0 ]; then
 fi
 cmake --build "$B" -j "$J"
 start=$(date +%s)
-cd "$B" && ctest --output-on-failure -j "$J" --timeout 900
+(cd "$B" && ctest --output-on-failure -j "$J" --timeout 900)
 echo "test.sh: ctest took $(( $(date +%s) - start )) s"
+
+# Sanitizers (issue 10): the unit tests again under ASan + UBSan (any report fails), then a
+# short run of every libFuzzer harness over its committed corpus (tests/fuzz/README.md). A
+# second build dir, clang 19 at -O1, building only the unit tests and the harnesses.
+# SANITIZERS=0 skips this part.
+if [ "${SANITIZERS:-1}" = 1 ]; then
+  if command -v clang++-19 >/dev/null; then
+    S=${SAN_BUILD_DIR:-build-san}
+    start=$(date +%s)
+    cmake -S . -B "$S" -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DETCDRESTORE_FUZZ=ON >/dev/null
+    cmake --build "$S" -j "$J" --target unit_tests fuzzers
+    (cd "$S" && ctest -E '^e2e\.' --output-on-failure -j "$J" --timeout 900)
+    bash tests/fuzz/smoke.sh "$S" 5
+    echo "test.sh: sanitizer build, unit tests and fuzz smoke took $(( $(date +%s) - start )) s"
+  else
+    echo "test.sh: clang++-19 not found, sanitizer run skipped (scripts/install-deps.sh installs it)" >&2
+  fi
+fi
