@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "etcdctl-ext/command.h"
+#include "etcdctl-ext/etcdutl.h"
 #include "shared/cli/env.h"
 #include "shared/cli/exit_code.h"
 #include "shared/cli/flags.h"
@@ -300,6 +301,7 @@ int RunWithoutCommand(const std::vector<std::string>& args, const Lookup& l) {
 }
 
 int Main(int argc, char** argv) {
+  if (argc > 0 && InvokedAsEtcdutl(argv[0])) return EtcdutlMain(argc, argv);
   // etcdctl's main reads ETCDCTL_API and removes it from the environment.
   const char* api = std::getenv("ETCDCTL_API");
   if (auto bad = cli::CheckApiVersion(api)) {

@@ -3,6 +3,7 @@
 // is ever overwritten, the data dir appears in one rename only when complete, and its
 // absolute path is printed with the next step. stdout stays empty like etcdctl's.
 #include "etcdctl-ext/command.h"
+#include "etcdctl-ext/etcdutl.h"
 #include "shared/base/file.h"
 #include "shared/restore/restore.h"
 
@@ -20,7 +21,9 @@ int64_t g_memory_map_size = 0;  // accepted for etcdutl compatibility; bbolt map
 bool g_dry_run = false;
 std::string g_etcd_version = "3.5";
 
-void AddFlags(cli::FlagSet& f) {
+}  // namespace
+
+void AddRestoreFlags(cli::FlagSet& f) {
   f.AddString("data-dir", 0, &g_opts.data_dir,
               "Path to the data directory (default: <name>.etcd in the current directory; its absolute path is printed)");
   f.AddString("wal-dir", 0, &g_opts.wal_dir, "Path to the WAL directory (use --data-dir if none given)");
@@ -100,6 +103,8 @@ Result<int> RunRestore(CommandContext& ctx) {
   return 0;
 }
 
+namespace {
+
 const bool kRegistered = RegisterCommand({
     .name = "snapshot restore",
     .usage = "etcdctl snapshot restore <filename> [options] [flags]",
@@ -115,7 +120,7 @@ const bool kRegistered = RegisterCommand({
         "\t--bump-revision N --mark-compacted raise the revision by N and mark it compacted, so\n"
         "\tKubernetes watch caches relist after the restore (use at least the writes since the backup).\n",
     .uses_client = false,
-    .add_flags = AddFlags,
+    .add_flags = AddRestoreFlags,
     .run = RunRestore,
 });
 

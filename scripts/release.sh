@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the release archive kubectl-etcdrestore_linux_amd64.tar.gz: fully static, stripped
-# kubectl-etcdrestore and etcdctl-ext, LICENSE and README.md (packaging/README.release.md).
+# kubectl-etcdrestore and etcdctl-ext, etcdutl (etcdctl-ext's bytes under the name that selects
+# its etcdutl 3.5 personality), LICENSE and README.md (packaging/README.release.md).
+# etcdutl is a copy, not a symlink: krew's tar extraction refuses symlinks and hard links
+# ("unable to handle file type"), which would make `kubectl krew install` fail.
 #
 #   scripts/release.sh [--update-manifest | --check-manifest] [BUILD_DIR]
 #
@@ -55,6 +58,8 @@ for exe in kubectl-etcdrestore etcdctl-ext; do
   strip --strip-all -o "$stage/$exe" "$build/$exe/$exe"
   chmod 0755 "$stage/$exe"
 done
+# etcdctl-ext runs as a drop-in etcdutl 3.5 when invoked as etcdutl (argv[0]).
+install -m 0755 "$stage/etcdctl-ext" "$stage/etcdutl"
 install -m 0644 "$src/LICENSE" "$stage/LICENSE"
 install -m 0644 "$src/packaging/README.release.md" "$stage/README.md"
 
@@ -63,7 +68,7 @@ install -m 0644 "$src/packaging/README.release.md" "$stage/README.md"
 epoch=${SOURCE_DATE_EPOCH:-$(git -C "$src" log -1 --format=%ct -- . ':(exclude)krew/etcdrestore.yaml' 2>/dev/null || true)}
 epoch=${epoch:-0}
 archive=$dist/$archive_name
-members=$(cd "$stage" && LC_ALL=C ls)  # byte order: LICENSE README.md etcdctl-ext kubectl-etcdrestore
+members=$(cd "$stage" && LC_ALL=C ls)  # byte order: LICENSE README.md etcdctl-ext etcdutl kubectl-etcdrestore
 (cd "$stage" && tar --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
     -cf - $members) | gzip -n -9 > "$archive.tmp"
 mv "$archive.tmp" "$archive"

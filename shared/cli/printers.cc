@@ -368,23 +368,50 @@ Result<Printed> PrintEndpointHealth(const PrintOptions& o, const std::vector<End
 }
 
 Result<std::string> PrintDbStatus(const PrintOptions& o, const DbStatus& s) {
+  const bool v = !s.version.empty();
   switch (o.format) {
     case OutputFormat::kSimple:
-      return fmt::format("{:x}, {}, {}, {}\n", s.hash, s.revision, s.total_key,
-                         HumanizeBytes(static_cast<uint64_t>(s.total_size)));
-    case OutputFormat::kTable:
-      return RenderTable({"hash", "revision", "total keys", "total size"},
-                         {{fmt::format("{:x}", s.hash), std::to_string(s.revision),
-                           std::to_string(s.total_key), HumanizeBytes(static_cast<uint64_t>(s.total_size))}});
+      return fmt::format("{:x}, {}, {}, {}{}\n", s.hash, s.revision, s.total_key,
+                         HumanizeBytes(static_cast<uint64_t>(s.total_size)), v ? ", " + s.version : "");
+    case OutputFormat::kTable: {
+      std::vector<std::string> header{"hash", "revision", "total keys", "total size"};
+      std::vector<std::string> row{fmt::format("{:x}", s.hash), std::to_string(s.revision),
+                                   std::to_string(s.total_key), HumanizeBytes(static_cast<uint64_t>(s.total_size))};
+      if (v) header.push_back("version"), row.push_back(s.version);
+      return RenderTable(header, {row});
+    }
     case OutputFormat::kJson: {
       JsonWriter w;
       w.BeginObject().Key("hash").Uint(s.hash).Key("revision").Int(s.revision);
-      w.Key("totalKey").Int(s.total_key).Key("totalSize").Int(s.total_size).EndObject();
+      w.Key("totalKey").Int(s.total_key).Key("totalSize").Int(s.total_size);
+      if (v) w.Key("version").String(s.version);
+      w.EndObject();
       return w.str() + "\n";
     }
     case OutputFormat::kFields:
-      return fmt::format("\"Hash\" : {}\n\"Revision\" : {}\n\"Keys\" : {}\n\"Size\" : {}\n", s.hash,
-                         s.revision, s.total_key, s.total_size);
+      return fmt::format("\"Hash\" : {}\n\"Revision\" : {}\n\"Keys\" : {}\n\"Size\" : {}\n{}", s.hash,
+                         s.revision, s.total_key, s.total_size, v ? "\"Version\" : " + s.version + "\n" : "");
+    default:
+      return Fail(Unsupported(o.format));
+  }
+}
+
+Result<std::string> PrintDbHashKV(const PrintOptions& o, const DbHashKV& h) {
+  switch (o.format) {
+    case OutputFormat::kSimple:
+      return fmt::format("{}, {}, {}\n", h.hash, h.hash_revision, h.compact_revision);
+    case OutputFormat::kTable:
+      return RenderTable({"hash", "hash revision", "compact revision"},
+                         {{std::to_string(h.hash), std::to_string(h.hash_revision), std::to_string(h.compact_revision)}});
+    case OutputFormat::kJson: {
+      JsonWriter w;
+      w.BeginObject().Key("hash").Uint(h.hash).Key("hashRevision").Int(h.hash_revision);
+      w.Key("compactRevision").Int(h.compact_revision).EndObject();
+      return w.str() + "\n";
+    }
+    case OutputFormat::kFields:
+      return fmt::format("\"Hash\" : {}\n\"Hash revision\" : {}\n\"Compact revision\" : {}\n", h.hash,
+                         h.hash_revision, h.compact_revision);
     default:
       return Fail(Unsupported(o.format));
   }

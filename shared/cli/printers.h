@@ -53,14 +53,28 @@ struct Printed {
 };
 Result<Printed> PrintEndpointHealth(const PrintOptions& o, const std::vector<EndpointHealth>& h);
 
-// `snapshot status` (etcdctl's snapshot.Status).
+// `snapshot status` (etcdctl's snapshot.Status). `version` (etcdutl 3.6's storage version,
+// meta/storageVersion) is printed only when non-empty: a 3.4/3.5 snapshot prints exactly
+// what etcdctl 3.4 and etcdutl 3.5 print; one with a storage version gets etcdutl 3.6's
+// extra column / "version" field / "Version" line.
 struct DbStatus {
   uint32_t hash = 0;
   int64_t revision = 0;
   int64_t total_key = 0;
   int64_t total_size = 0;
+  std::string version;
 };
 Result<std::string> PrintDbStatus(const PrintOptions& o, const DbStatus& s);
+
+// `etcdutl hashkv` (etcdutl 3.6 printer*.go DBHashKV): simple "hash, hashRevision,
+// compactRevision" in decimal, json {"hash":..,"hashRevision":..,"compactRevision":..},
+// an ASCII table, fields; protobuf is unsupported.
+struct DbHashKV {
+  uint32_t hash = 0;
+  int64_t hash_revision = 0;
+  int64_t compact_revision = 0;
+};
+Result<std::string> PrintDbHashKV(const PrintOptions& o, const DbHashKV& h);
 
 // --- Operations commands ----------------------------------------------------------------------
 // Most print the response message itself for -w json (Go's encoding/json, see

@@ -32,6 +32,7 @@ inline constexpr std::string_view kAuthRolesBucket = "authRoles";
 // Keys of the meta bucket.
 inline constexpr std::string_view kConsistentIndexKey = "consistent_index";
 inline constexpr std::string_view kTermKey = "term";  // since 3.5
+inline constexpr std::string_view kStorageVersionKey = "storageVersion";  // since 3.6 (etcd's schema)
 inline constexpr std::string_view kScheduledCompactKey = "scheduledCompactRev";
 inline constexpr std::string_view kFinishedCompactKey = "finishedCompactRev";
 

@@ -4,7 +4,8 @@
 // bbolt structural check, then, over all top-level buckets in key order, hash = CRC-32C
 // of each bucket name followed by each key and value (a sub-bucket contributes only its
 // key), revision = main revision of the last key of `key`, total_keys = k/v pairs of all
-// buckets, total_size = meta.pgid * page size. Check and hash share one read of the file.
+// buckets, total_size = meta.pgid * page size, storage_version = meta/storageVersion.
+// Check and hash share one read of the file.
 #ifndef ETCDRESTORE_SHARED_ETCDDB_STATUS_H_
 #define ETCDRESTORE_SHARED_ETCDDB_STATUS_H_
 
@@ -21,6 +22,9 @@ struct SnapshotStatus {
   int64_t revision = 0;
   int64_t total_keys = 0;
   int64_t total_size = 0;
+  // meta/storageVersion (written by etcd 3.6+, e.g. "3.6.0"); empty when absent (3.4/3.5),
+  // as etcdutl 3.6's snapshot.Status.Version.
+  std::string storage_version;
 };
 
 // A damaged file fails with kCorruption: bbolt open errors as bbolt::Reader reports them,

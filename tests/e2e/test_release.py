@@ -39,8 +39,8 @@ KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
 REAL_ETCDCTL = os.environ.get("REAL_ETCDCTL", "/usr/bin/etcdctl")
 MANIFEST = os.path.join(SOURCE_DIR, "krew", "etcdrestore.yaml")
 ARCHIVE_NAME = "kubectl-etcdrestore_linux_amd64.tar.gz"
-MEMBERS = ["LICENSE", "README.md", "etcdctl-ext", "kubectl-etcdrestore"]  # byte order
-BINARIES = ["etcdctl-ext", "kubectl-etcdrestore"]
+MEMBERS = ["LICENSE", "README.md", "etcdctl-ext", "etcdutl", "kubectl-etcdrestore"]  # byte order
+BINARIES = ["etcdctl-ext", "etcdutl", "kubectl-etcdrestore"]  # etcdutl: etcdctl-ext's bytes (krew refuses symlinks)
 
 # ---------------------------------------------------------------------------------------
 # A strict parser for the YAML subset a krew manifest uses: block mappings, block

@@ -179,6 +179,40 @@ TEST(PrintDbStatus, AllFormatsOfSnap1) {
             "protobuf not supported as output format");
 }
 
+// etcdutl 3.6 (printer*.go): the storage version as a fifth column / "version" / "Version".
+TEST(PrintDbStatus, StorageVersionOnlyWhenPresent) {
+  const DbStatus s{0x11de1f8b, 11, 14, 20480, "3.6.0"};
+  EXPECT_EQ(*PrintDbStatus(Format(OutputFormat::kSimple), s), "11de1f8b, 11, 14, 20 kB, 3.6.0\n");
+  EXPECT_EQ(*PrintDbStatus(Format(OutputFormat::kJson), s),
+            "{\"hash\":299769739,\"revision\":11,\"totalKey\":14,\"totalSize\":20480,\"version\":\"3.6.0\"}\n");
+  EXPECT_EQ(*PrintDbStatus(Format(OutputFormat::kFields), s),
+            "\"Hash\" : 299769739\n\"Revision\" : 11\n\"Keys\" : 14\n\"Size\" : 20480\n\"Version\" : 3.6.0\n");
+  EXPECT_EQ(*PrintDbStatus(Format(OutputFormat::kTable), s),
+            "+----------+----------+------------+------------+---------+\n"
+            "|   HASH   | REVISION | TOTAL KEYS | TOTAL SIZE | VERSION |\n"
+            "+----------+----------+------------+------------+---------+\n"
+            "| 11de1f8b |       11 |         14 |      20 kB |   3.6.0 |\n"
+            "+----------+----------+------------+------------+---------+\n");
+}
+
+// etcdutl 3.6's hashkv printers.
+TEST(PrintDbHashKV, AllFormats) {
+  const DbHashKV h{3225007991u, 27, 15};
+  EXPECT_EQ(*PrintDbHashKV(Format(OutputFormat::kSimple), h), "3225007991, 27, 15\n");
+  EXPECT_EQ(*PrintDbHashKV(Format(OutputFormat::kJson), h),
+            "{\"hash\":3225007991,\"hashRevision\":27,\"compactRevision\":15}\n");
+  EXPECT_EQ(*PrintDbHashKV(Format(OutputFormat::kFields), h),
+            "\"Hash\" : 3225007991\n\"Hash revision\" : 27\n\"Compact revision\" : 15\n");
+  EXPECT_EQ(*PrintDbHashKV(Format(OutputFormat::kTable), h),
+            "+------------+---------------+------------------+\n"
+            "|    HASH    | HASH REVISION | COMPACT REVISION |\n"
+            "+------------+---------------+------------------+\n"
+            "| 3225007991 |            27 |               15 |\n"
+            "+------------+---------------+------------------+\n");
+  EXPECT_EQ(PrintDbHashKV(Format(OutputFormat::kProtobuf), h).error().message(),
+            "protobuf not supported as output format");
+}
+
 TEST(ParseOutputFormat, RejectsUnknown) {
   auto r = ParseOutputFormat("foo");
   ASSERT_FALSE(r);
