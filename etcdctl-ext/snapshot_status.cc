@@ -1,6 +1,8 @@
 // snapshot status: etcdctl 3.4's output, computed by shared/etcddb (bbolt check + CRC-32C
 // hash in one read of the file). Unlike etcdctl, a truncated or damaged file gives an error
 // message instead of a SIGBUS crash. Like etcdctl, ETCDCTL_* variables are not read.
+// A db with meta/storageVersion (a snapshot of etcd 3.6) also gets etcdutl 3.6's version
+// column/field; 3.4/3.5 snapshots have none and print exactly etcdctl 3.4's output.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -26,7 +28,7 @@ Result<int> RunStatus(CommandContext& ctx) {
   cli::PrintOptions p = ctx.print;
   p.format = format;
   ASSIGN_OR_RETURN(std::string out,
-                   cli::PrintDbStatus(p, {s.hash, s.revision, s.total_keys, s.total_size}));
+                   cli::PrintDbStatus(p, {s.hash, s.revision, s.total_keys, s.total_size, s.storage_version}));
   WriteStdout(out);
   return 0;
 }

@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "shared/base/coding.h"
+#include "shared/bbolt/editor.h"
+#include "shared/etcddb/schema.h"
 #include "tests/unit/bbolt/test_util.h"
 
 namespace etcdrestore::etcddb {
@@ -32,6 +36,35 @@ TEST(EtcdStatus, MatchesEtcdctlOnRestoredDbFixture) {
   EXPECT_EQ(st->revision, 11);
   EXPECT_EQ(st->total_keys, 14);
   EXPECT_EQ(st->total_size, 20480);
+}
+
+// A snapshot of etcd 3.6 holds meta/storageVersion ("3.6.0"): status reports it, as etcdutl
+// 3.6's snapshot.Status.Version; a value go-semver cannot parse is no version (etcd's
+// ReadStorageVersionFromSnapshot returns nil).
+TEST(EtcdStatus, ReportsStorageVersionWhereTheDbHasOne) {
+  for (const auto& [value, want] : std::vector<std::pair<std::string, std::string>>{
+           {"3.6.0", "3.6.0"}, {"3.7.1-alpha.0", "3.7.1-alpha.0"}, {"", ""}, {"3.6", ""}, {"x.y.z", ""}}) {
+    TempDir d;
+    const std::string path = d.File("v36.db");
+    bbolt_test::WriteAll(path, bbolt_test::ReadAll(Fixture("snap1.db")));
+    {
+      auto e = bbolt::Editor::Open(path);
+      ASSERT_TRUE(e) << e.error().message();
+      auto meta = (*e)->ReadSmallBucket(kMetaBucket);
+      ASSERT_TRUE(meta) << meta.error().message();
+      (*meta)[std::string(kStorageVersionKey)] = value;
+      ASSERT_TRUE((*e)->SetBucket(kMetaBucket, *meta));
+      ASSERT_TRUE((*e)->Commit());
+    }
+    auto st = ComputeStatus(path);
+    ASSERT_TRUE(st) << st.error().message();
+    EXPECT_EQ(st->storage_version, want) << "value " << value;
+    EXPECT_EQ(st->revision, 11);
+    EXPECT_EQ(st->total_keys, 15);  // the 14 of snap1 + meta/storageVersion
+  }
+  auto plain = ComputeStatus(Fixture("snap1.db"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->storage_version, "");  // 3.4/3.5 snapshots: none
 }
 
 TEST(EtcdStatus, IntegrityFailureListsEveryProblem) {
