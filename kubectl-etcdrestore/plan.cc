@@ -14,9 +14,14 @@
 #include <memory>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "kubectl-etcdrestore/command.h"
 #include "shared/base/file.h"
 #include "shared/base/sha256.h"
+#include "shared/base/strings.h"
+#include "shared/bbolt/reader.h"
+#include "shared/etcddb/schema.h"
 #include "shared/kube/discover.h"
 #include "shared/plan/plan.h"
 #include "shared/plan/render.h"
@@ -44,7 +49,34 @@ struct PlanFlags {
   std::string etcdctl_ext;
   std::string etcdutl = "etcdutl";
   std::string etcdctl = "etcdctl";
+  std::vector<std::string> members;
+  bool learners_as_voters = false;
 };
+
+// The members the snapshot itself records (its db's "members" bucket: json.Marshal of
+// etcd's membership.Member). Empty when the bucket is missing or empty (no cross-check).
+Result<std::vector<plan::RecordedMember>> SnapshotMembers(const std::string& path) {
+  ASSIGN_OR_RETURN(auto reader, bbolt::Reader::Open(path));
+  ASSIGN_OR_RETURN(auto bucket, reader->FindBucket(etcddb::kMembersBucket));
+  std::vector<plan::RecordedMember> out;
+  if (!bucket) return out;
+  Status st = reader->ForEach(*bucket, [&](const bbolt::Entry& e) -> Status {
+    if (e.is_bucket()) return {};
+    const auto j = nlohmann::json::parse(e.value, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object())
+      return Fail(ErrorCode::kCorruption, "plan: " + path + ": a member in the members bucket is not JSON");
+    plan::RecordedMember m;
+    if (auto n = j.find("name"); n != j.end() && n->is_string()) m.name = n->get<std::string>();
+    if (auto u = j.find("peerURLs"); u != j.end() && u->is_array())
+      for (const auto& x : *u)
+        if (x.is_string()) m.peer_urls.push_back(x.get<std::string>());
+    if (auto l = j.find("isLearner"); l != j.end() && l->is_boolean()) m.is_learner = l->get<bool>();
+    out.push_back(std::move(m));
+    return {};
+  });
+  RETURN_IF_ERROR(st);
+  return out;
+}
 
 
 std::string NowUtc() {
@@ -143,7 +175,13 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   if (snapshot.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: --snapshot PATH is required");
   ASSIGN_OR_RETURN(Sha256Digest digest, Sha256File(snapshot));
   o.snapshot_sha256 = HexDigest(digest);
-  o.snapshot_path = AbsolutePath(f.node_snapshot.empty() ? snapshot : f.node_snapshot);
+  // On the nodes: where --node-snapshot-path says, else beside the scripts in the bundle (the
+  // planning machine's path means nothing there).
+  o.snapshot_path = f.node_snapshot.empty() ? BaseName(snapshot) : f.node_snapshot;
+  if (!f.node_snapshot.empty() && f.node_snapshot[0] != '/')
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: --node-snapshot-path must be absolute, got \"" + f.node_snapshot +
+                    "\" (without it the scripts use the snapshot beside them in the plan bundle)");
   o.now = NowUtc();
   o.bump = !f.no_bump;
   o.bump_revision = f.bump_revision;
@@ -151,7 +189,10 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   o.leader = f.leader;
   o.manifest_file = f.manifest_name;
   o.token = f.token;
-  o.etcdctl_ext_path = f.etcdctl_ext.empty() ? InstalledEtcdctlExt() : f.etcdctl_ext;
+  // etcdctl-ext on the nodes: the copy in the bundle unless --etcdctl-ext names another.
+  o.etcdctl_ext_path = f.etcdctl_ext.empty() ? "etcdctl-ext" : f.etcdctl_ext;
+  o.members = f.members;
+  o.learners_as_voters = f.learners_as_voters;
   o.etcdutl_path = f.etcdutl;
   o.etcdctl_path = f.etcdctl;
   for (const auto& d : f.manifests_dirs) {
@@ -189,6 +230,19 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
     input = plan::FromTopology(*t, "api server " + client->ServerAddress());
   }
 
+  {
+    auto recorded = SnapshotMembers(snapshot);
+    if (!recorded) {
+      // Not an etcd db: nothing to cross-check against (the check phase refuses the file
+      // on the nodes); said in the plan's notes.
+      input.notes.push_back("the snapshot's member list could not be read (" + recorded.error().message() +
+                            "), so the plan's members were not cross-checked against it; the check phase "
+                            "refuses a snapshot that etcdctl-ext snapshot status cannot read");
+    } else if (!recorded->empty()) {
+      input.snapshot_members = std::move(*recorded);
+      input.snapshot_members_source = "the snapshot's member list (" + AbsolutePath(snapshot) + ")";
+    }
+  }
   ASSIGN_OR_RETURN(plan::Plan p, plan::MakePlan(input, o));
   // A copied manifest must take the planned edits now, not at 3 a.m. on the node.
   for (const auto& [node, text] : manifest_texts) {
@@ -205,6 +259,20 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
     std::fputs(plan::RenderJson(p).c_str(), stdout);
   } else {
     auto files = plan::RenderScripts(p);
+    if (o.tool == plan::RestoreTool::kEtcdctlExt && f.etcdctl_ext.empty()) {
+      // The bundle carries the etcdctl-ext the scripts run, with its sha256.
+      const std::string exe = InstalledEtcdctlExt();
+      auto bin = ReadText(exe);
+      if (!bin)
+        return Fail(std::move(bin).error().Wrap("plan: the bundle needs etcdctl-ext, looked for beside this plugin "
+                                                "(" + exe + "); install it there, or pass --etcdctl-ext PATH (its path "
+                                                "on the nodes)"));
+      Sha256 h;
+      h.Update(bin->data(), bin->size());
+      const std::string sum = HexDigest(h.Final());
+      files.push_back({"etcdctl-ext", std::move(*bin), true});
+      files.push_back({"etcdctl-ext.sha256", sum + "  etcdctl-ext\n", false});
+    }
     RETURN_IF_ERROR(WriteScripts(f.out_dir, files));
     std::printf("plan %s: wrote %zu scripts, README.md and plan.json to %s; run the phases in the order README.md "
                 "gives\n",
@@ -224,7 +292,8 @@ Runner Setup(CLI::App& sub, const GlobalFlags& global) {
                  "File name of the etcd manifest on the nodes (default: that of the --manifest copy, or the API's)");
   sub.add_option("--snapshot", f->snapshot, "The snapshot file to restore (default: --from without .json)");
   sub.add_option("--node-snapshot-path", f->node_snapshot,
-                 "Where the snapshot will be on the nodes (default: the --snapshot path)");
+                 "Where the snapshot will be on the nodes, absolute (default: beside the scripts in the bundle, "
+                 "under the --snapshot file's name)");
   sub.add_option("-o,--output", f->output, "runbook (default), script (with --out-dir) or json");
   sub.add_option("--out-dir", f->out_dir, "Directory for -o script: one script per node and README.md");
   sub.add_option("--restore-tool", f->restore_tool, "etcdctl-ext (default) or etcdutl (stock etcdutl 3.5+)");
@@ -233,9 +302,17 @@ Runner Setup(CLI::App& sub, const GlobalFlags& global) {
   sub.add_flag("--in-place", f->in_place, "Restore at the original data dir path (the old data is still moved aside)");
   sub.add_option("--leader", f->leader, "The current leader member: stopped and restored last");
   sub.add_option("--initial-cluster-token", f->token, "The new cluster token (default: etcdrestore-<plan id>)");
-  sub.add_option("--etcdctl-ext", f->etcdctl_ext, "etcdctl-ext path on the nodes (default: beside this plugin)");
+  sub.add_option("--etcdctl-ext", f->etcdctl_ext,
+                 "etcdctl-ext path on the nodes, absolute or relative to the bundle (default: the copy of the "
+                 "etcdctl-ext beside this plugin that -o script puts into the bundle)");
   sub.add_option("--etcdutl", f->etcdutl, "etcdutl path on the nodes (with --restore-tool etcdutl)");
   sub.add_option("--etcdctl", f->etcdctl, "etcdctl path on the nodes (checks, with --restore-tool etcdutl)");
+  sub.add_option("--members", f->members,
+                 "NAME,...: restore only these members, on purpose (the others are left out; by default every "
+                 "member the snapshot lists must be in the plan)")
+      ->delimiter(',');
+  sub.add_flag("--learners-as-voters", f->learners_as_voters,
+               "Restore members that are learners in the snapshot as voters (otherwise refused)");
   return [f, &global]() -> RunResult { return RunPlan(*f, global); };
 }
 

@@ -520,6 +520,7 @@ class Demo:
         self.sh("kubectl etcdrestore discover")
         self.save_and_delete()
         self.sh("kubectl etcdrestore plan --from backup/snapshot.db.json -o script --out-dir plan")
+        self.sh("cp backup/snapshot.db plan/    # the bundle: scripts, etcdctl-ext and the snapshot go to the nodes")
         self.sh("sed -n '/^Snapshot:/,/7. after/p' plan/README.md")
         self.describe_node_env()
         plan, pids = self.run_plan("plan")
@@ -552,6 +553,7 @@ class Demo:
         if leader is None:
             raise DemoFailed("no leader in the endpoint status table")
         self.sh("kubectl etcdrestore plan --from backup/snapshot.db.json --leader %s -o script --out-dir plan" % leader)
+        self.sh("cp backup/snapshot.db plan/    # the bundle: scripts, etcdctl-ext and the snapshot go to the nodes")
         self.sh("sed -n '/^Snapshot:/,/7. after/p' plan/README.md")
         self.describe_node_env()
         plan, pids = self.run_plan("plan")

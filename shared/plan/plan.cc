@@ -133,11 +133,12 @@ bool KeyLineMatches(std::string_view line, std::string_view key, std::string_vie
   return i == line.size();
 }
 
-// Replaces `--data-dir=FROM` / `--data-dir FROM` words; returns whether the line changed.
-bool EditDataDirWord(std::string& line, const std::string& from, const std::string& to) {
+// Replaces `FLAG=FROM` / `FLAG FROM` words (FLAG: --data-dir, --wal-dir); returns whether
+// the line changed.
+bool EditFlagWord(std::string& line, const std::string& flag, const std::string& from, const std::string& to) {
   bool changed = false;
-  for (const char* form : {"--data-dir=", "--data-dir "}) {
-    const std::string word = std::string(form) + from;
+  for (const std::string& form : {flag + "=", flag + " "}) {
+    const std::string word = form + from;
     size_t pos = 0;
     while ((pos = line.find(word, pos)) != std::string::npos) {
       size_t end = pos + word.size();
@@ -145,8 +146,8 @@ bool EditDataDirWord(std::string& line, const std::string& from, const std::stri
         pos = end;
         continue;
       }
-      line.replace(pos, word.size(), std::string(form) + to);
-      pos += std::string(form).size() + to.size();
+      line.replace(pos, word.size(), form + to);
+      pos += form.size() + to.size();
       changed = true;
     }
   }
@@ -213,8 +214,8 @@ Result<std::string> ApplyEdits(const std::string& manifest, const std::vector<Ma
   for (const auto& e : edits) {
     int changed = 0;
     for (auto& line : lines) {
-      if (e.field == "--data-dir") {
-        if (EditDataDirWord(line, e.from, e.to)) ++changed;
+      if (StartsWith(e.field, "--")) {
+        if (EditFlagWord(line, e.field, e.from, e.to)) ++changed;
       } else {
         const std::string key = e.field == "hostPath" ? "path" : "mountPath";
         if (KeyLineMatches(line, key, e.from)) {
@@ -252,6 +253,8 @@ Input FromSidecar(const topology::Sidecar& s, std::string source) {
   in.recorded_sha256 = s.snapshot.sha256;
   in.recorded_revision = s.snapshot.revision;
   in.recorded_created = s.created;
+  for (const auto& m : s.members) in.snapshot_members.push_back({m.name, m.peer_urls, m.is_learner});
+  in.snapshot_members_source = in.source;
   return in;
 }
 
@@ -268,9 +271,10 @@ namespace {
 
 Status CheckInput(const Input& in, const Options& o) {
   if (in.members.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: the input has no etcd members");
-  if (o.snapshot_path.empty() || o.snapshot_path[0] != '/')
-    return Fail(ErrorCode::kInvalidArgument, "plan: the snapshot path on the nodes must be absolute, got \"" +
-                                                 o.snapshot_path + "\"");
+  if (o.snapshot_path.empty() || o.snapshot_path.find("..") != std::string::npos)
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: the snapshot path on the nodes must be absolute or relative to the plan bundle dir (no ..), "
+                "got \"" + o.snapshot_path + "\"");
   if (o.snapshot_sha256.size() != 64)
     return Fail(ErrorCode::kInvalidArgument, "plan: snapshot sha256 must be 64 hex digits");
   if (!in.recorded_sha256.empty() && in.recorded_sha256 != o.snapshot_sha256)
@@ -291,12 +295,17 @@ Status CheckInput(const Input& in, const Options& o) {
     if (m.peer_urls.empty())
       return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" has no --initial-advertise-peer-urls");
   }
+  for (const auto& want : o.members)
+    if (!names.contains(want))
+      return Fail(ErrorCode::kInvalidArgument, "plan: --members names \"" + want + "\", which has no node in " +
+                                                   in.source + " (give its manifest with --manifest NODE=FILE)");
   for (const auto& m : in.members) {
     for (const auto& n : InitialClusterNames(m.initial_cluster)) {
-      if (!names.contains(n))
+      if (!names.contains(n) && o.members.empty())
         return Fail(ErrorCode::kInvalidArgument,
                     "plan: member \"" + n + "\" is in the --initial-cluster of \"" + m.name + "\" but not in " +
-                        in.source + "; every member must be restored: add its node (e.g. --manifest NODE=FILE)");
+                        in.source + "; every member must be restored: add its node (e.g. --manifest NODE=FILE), or name the members to "
+                        "restore on purpose with --members NAME,...");
     }
   }
   if (!o.leader.empty() && !names.contains(o.leader))
@@ -304,7 +313,27 @@ Status CheckInput(const Input& in, const Options& o) {
   return {};
 }
 
-Result<NodePlan> PlanNode(const EtcdMember& m, const Input& in, const Options& o, const std::string& id) {
+// Where a container path of the member's pod is on the host: the hostPath volume that
+// holds it (host path of the volume, the path below it, the mount).
+struct HostLocation {
+  const topology::Mount* mount = nullptr;
+  std::string vol_host;  // the volume's hostPath, no trailing '/'
+  std::string rel;       // the rest of the path below the mountPath ("" or "/sub")
+};
+
+HostLocation Locate(const EtcdMember& m, const std::string& container_path) {
+  HostLocation l;
+  l.mount = MountOf(m.pod.mounts, container_path);
+  if (!l.mount) return l;
+  l.rel = container_path.substr(
+      std::min(container_path.size(), l.mount->mount_path == "/" ? 0 : l.mount->mount_path.size()));
+  l.vol_host = l.mount->host_path;
+  while (l.vol_host.size() > 1 && l.vol_host.back() == '/') l.vol_host.pop_back();
+  return l;
+}
+
+Result<NodePlan> PlanNode(const EtcdMember& m, const Input& in, const Options& o, const std::string& id,
+                          std::vector<std::string>* notes) {
   NodePlan n;
   n.node = m.pod.node;
   n.member = m.name;
@@ -314,53 +343,95 @@ Result<NodePlan> PlanNode(const EtcdMember& m, const Input& in, const Options& o
   n.container = m.pod.container.empty() ? "etcd" : m.pod.container;
 
   std::string dir;
+  bool assumed_dir = false;
   if (auto it = o.manifests_dirs.find(n.node); it != o.manifests_dirs.end()) {
     dir = it->second;
   } else if (auto all = o.manifests_dirs.find(""); all != o.manifests_dirs.end()) {
     dir = all->second;
   } else if (!m.pod.manifest_path.empty() && in.kind != InputKind::kManifests) {
     dir = DirName(m.pod.manifest_path);
+  } else {
+    // A copied manifest says nothing about where it lives on the node, and without the
+    // kubelet-config ConfigMap the API does not either: kubeadm's dir, said loudly.
+    dir = kKubeadmManifestsDir;
+    assumed_dir = true;
   }
-  if (dir.empty() || dir[0] != '/')
-    return Fail(ErrorCode::kInvalidArgument,
-                "plan: node \"" + n.node + "\": the static pod manifests dir is not known" +
-                    (dir.empty() ? std::string() : " (got relative \"" + dir + "\")") +
-                    "; pass --manifests-dir DIR (the kubelet's staticPodPath)");
+  if (dir[0] != '/')
+    return Fail(ErrorCode::kInvalidArgument, "plan: node \"" + n.node +
+                                                 "\": the static pod manifests dir must be absolute (got \"" + dir +
+                                                 "\"); pass --manifests-dir DIR (the kubelet's staticPodPath)");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   n.manifests_dir = dir;
-  n.manifest_file = !o.manifest_file.empty()         ? o.manifest_file
-                    : !m.pod.manifest_path.empty() ? BaseName(m.pod.manifest_path)
-                                                   : std::string();
+  bool assumed_file = false;
+  if (!o.manifest_file.empty()) {
+    n.manifest_file = o.manifest_file;
+  } else if (!m.pod.manifest_path.empty() && in.kind != InputKind::kManifests) {
+    n.manifest_file = BaseName(m.pod.manifest_path);
+  } else {
+    n.manifest_file = kKubeadmEtcdManifest;
+    assumed_file = true;
+  }
   if (n.manifest_file.empty() || n.manifest_file.find('/') != std::string::npos)
     return Fail(ErrorCode::kInvalidArgument, "plan: node \"" + n.node +
                                                  "\": the etcd manifest's file name is not known; pass "
                                                  "--etcd-manifest-name NAME");
+  if (assumed_dir || assumed_file) {
+    std::string why = in.kind == InputKind::kManifests ? "the copied manifest does not say where it is on the node"
+                                                       : "the kubelet's staticPodPath is not known (the "
+                                                         "kubelet-config ConfigMap could not be read)";
+    notes->push_back("node " + n.node + ": " + why + "; assuming kubeadm's " + n.manifests_dir + "/" +
+                     n.manifest_file + " (pass --manifests-dir DIR and --etcd-manifest-name NAME if it is elsewhere; "
+                     "the check phase refuses when the file is not there)");
+  }
   n.stash_dir = n.manifests_dir + ".etcdrestore-" + id;
 
   if (m.data_dir.empty())
     return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" has no --data-dir");
-  const topology::Mount* mount = MountOf(m.pod.mounts, m.data_dir);
-  if (!mount)
+  const HostLocation data = Locate(m, m.data_dir);
+  if (!data.mount)
     return Fail(ErrorCode::kInvalidArgument,
                 "plan: member \"" + m.name + "\" on node \"" + n.node + "\": no hostPath volume holds --data-dir " +
                     m.data_dir + " (kubeadm mounts one named etcd-data); cannot tell where its data is on the node");
-  n.volume = mount->volume;
-  const std::string rel = m.data_dir.substr(std::min(m.data_dir.size(), mount->mount_path == "/" ? 0 : mount->mount_path.size()));
-  std::string vol_host = mount->host_path;
-  while (vol_host.size() > 1 && vol_host.back() == '/') vol_host.pop_back();
-  n.data_dir = vol_host + rel;
+  n.volume = data.mount->volume;
+  n.data_dir = data.vol_host + data.rel;
   n.aside_dir = n.data_dir + ".before-restore-" + id;
+  HostLocation wal;
+  if (!m.wal_dir.empty()) {
+    wal = Locate(m, m.wal_dir);
+    if (!wal.mount)
+      return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" on node \"" + n.node +
+                                                   "\": no hostPath volume holds --wal-dir " + m.wal_dir +
+                                                   "; cannot tell where its WAL is on the node");
+    n.wal_dir = wal.vol_host + wal.rel;
+    if (Under(n.wal_dir, n.data_dir))
+      return Fail(ErrorCode::kInvalidArgument,
+                  "plan: member \"" + m.name + "\": --wal-dir " + m.wal_dir + " is inside --data-dir " + m.data_dir +
+                      "; not supported (restore by hand)");
+    n.wal_aside_dir = n.wal_dir + ".before-restore-" + id;
+  }
+  // Re-points one volume (hostPath, and mountPath plus FLAG when kubeadm wrote the same path
+  // for the host and the container, so the flag names the real dir) at its new host dir.
+  auto repoint = [&](const HostLocation& l, const std::string& flag, const std::string& flag_value) {
+    const std::string new_vol = l.vol_host + "-restore-" + id;
+    for (const auto& e : n.edits)
+      if (e.field == "hostPath" && e.volume == l.mount->volume) return new_vol + l.rel;  // shared volume
+    n.edits.push_back({"hostPath", l.mount->volume, l.vol_host, new_vol});
+    if (l.mount->mount_path == l.mount->host_path) {
+      n.edits.push_back({"mountPath", l.mount->volume, l.mount->mount_path, new_vol});
+      n.edits.push_back({flag, "", flag_value, new_vol + l.rel});
+    }
+    return new_vol + l.rel;
+  };
   if (o.in_place) {
     n.restore_dir = n.data_dir;
+    n.wal_restore_dir = n.wal_dir;
   } else {
-    const std::string new_vol = vol_host + "-restore-" + id;
-    n.restore_dir = new_vol + rel;
-    n.edits.push_back({"hostPath", mount->volume, vol_host, new_vol});
-    if (mount->mount_path == mount->host_path) {
-      // kubeadm writes the same path for the host and the container: keep it that way, so
-      // --data-dir names the real dir.
-      n.edits.push_back({"mountPath", mount->volume, mount->mount_path, new_vol});
-      n.edits.push_back({"--data-dir", "", m.data_dir, new_vol + rel});
+    n.restore_dir = repoint(data, "--data-dir", m.data_dir);
+    if (wal.mount) {
+      const bool shared = wal.mount->volume == data.mount->volume;
+      n.wal_restore_dir = repoint(wal, "--wal-dir", m.wal_dir);
+      if (shared && data.mount->mount_path == data.mount->host_path)
+        n.edits.push_back({"--wal-dir", "", m.wal_dir, n.wal_restore_dir});
     }
   }
 
@@ -401,7 +472,8 @@ void AddSteps(const Plan& p, NodePlan& n) {
              "the same snapshot must be restored on every member; a damaged or different file is caught here, "
              "before anything is stopped",
              {"sha256sum " + Quote(p.snapshot_path) + "    # must print " + p.snapshot_sha256,
-              Command({status_tool, "snapshot", "status", p.snapshot_path, "-w", "table"})}};
+              Command({status_tool, "snapshot", "status", p.snapshot_path, "-w", "table"}) +
+                  "    # its HASH is etcd's CRC of the db, not the file's sha256 above"}};
   if (p.tool == RestoreTool::kEtcdctlExt) {
     std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path, "--dry-run"};
     argv.insert(argv.end(), n.restore_args.begin(), n.restore_args.end());
@@ -432,7 +504,10 @@ void AddSteps(const Plan& p, NodePlan& n) {
   Step restore{"restore", "Move the old data aside and restore the snapshot",
                "the old data dir is kept (renamed, never deleted); the member is recreated with its own name and "
                "peer URLs in a new cluster shared by all members",
-               {"mv " + Quote(n.data_dir) + " " + Quote(n.aside_dir)}};
+               {"mv " + Quote(n.data_dir) + " " + Quote(n.aside_dir) +
+                    "    # a mount point: move its contents into " + Quote(n.data_dir + "/.before-restore-" + p.id) +
+                    " instead (the script does)"}};
+  if (!n.wal_dir.empty()) restore.commands.push_back("mv " + Quote(n.wal_dir) + " " + Quote(n.wal_aside_dir));
   {
     std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path};
     argv.insert(argv.end(), n.restore_args.begin(), n.restore_args.end());
@@ -441,8 +516,8 @@ void AddSteps(const Plan& p, NodePlan& n) {
   if (!n.edits.empty()) {
     restore.commands.push_back("# edit " + stashed + ":");
     for (const auto& e : n.edits) {
-      if (e.field == "--data-dir") {
-        restore.commands.push_back("#   in the etcd command: --data-dir=" + e.from + "  ->  --data-dir=" + e.to);
+      if (StartsWith(e.field, "--")) {
+        restore.commands.push_back("#   in the etcd command: " + e.field + "=" + e.from + "  ->  " + e.field + "=" + e.to);
       } else if (e.field == "hostPath") {
         restore.commands.push_back("#   volume " + e.volume + ": hostPath path: " + e.from + "  ->  " + e.to);
       } else {
@@ -500,9 +575,91 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     p.bump = SizeBump(age < 0 ? -1 : in.recorded_revision, age, &p.bump_reason);
   }
 
-  // Members in run order: by node name, the leader last.
+  // The members to restore: every member of the input, or those named with --members.
   std::vector<const EtcdMember*> order;
-  for (const auto& m : in.members) order.push_back(&m);
+  std::set<std::string> planned;
+  for (const auto& m : in.members) {
+    if (!o.members.empty() && std::find(o.members.begin(), o.members.end(), m.name) == o.members.end()) {
+      p.left_out.push_back(m.name);
+      continue;
+    }
+    order.push_back(&m);
+    planned.insert(m.name);
+  }
+  if (!o.leader.empty() && !planned.contains(o.leader))
+    return Fail(ErrorCode::kInvalidArgument, "plan: --leader \"" + o.leader + "\" is not among the members restored");
+  for (const auto& m : in.members)
+    for (const auto& name : InitialClusterNames(m.initial_cluster))
+      if (!planned.contains(name) &&
+          std::find(p.left_out.begin(), p.left_out.end(), name) == p.left_out.end())
+        p.left_out.push_back(name);
+  // Cross-check against the snapshot's own member list: kubeadm's first node lists only
+  // itself in --initial-cluster, so a plan from its manifest alone would restore a
+  // one-member cluster and split the control plane.
+  auto planned_member = [&](const RecordedMember& r) -> const EtcdMember* {
+    for (const auto* m : order) {
+      if (!r.name.empty() && r.name == m->name) return m;
+      if (r.name.empty())
+        for (const auto& u : r.peer_urls)
+          if (std::find(m->peer_urls.begin(), m->peer_urls.end(), u) != m->peer_urls.end()) return m;
+    }
+    return nullptr;
+  };
+  if (in.snapshot_members.empty() && in.notes.end() == std::find_if(in.notes.begin(), in.notes.end(), [](auto& n) {
+        return n.starts_with("the snapshot's member list could not be read");
+      })) {
+    p.notes.push_back("the snapshot's member list is not known, so the plan's members were not cross-checked "
+                      "against it: make sure every member is in the plan");
+  }
+  std::vector<std::string> missing;
+  for (const auto& r : in.snapshot_members)
+    if (!planned_member(r)) missing.push_back((r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ","));
+  std::sort(missing.begin(), missing.end());
+  if (!missing.empty() && o.members.empty())
+    return Fail(ErrorCode::kFailedPrecondition,
+                "plan: " + in.snapshot_members_source + " lists " +
+                    (missing.size() == 1 ? "member " + missing[0] + ", which is"
+                                         : "members " + Join(missing, ", ") + ", which are") +
+                    " not in the plan (made from " + in.source +
+                    "); restoring without " + (missing.size() == 1 ? "it" : "them") +
+                    " splits the control plane. Give " + (missing.size() == 1 ? "its node" : "their nodes") +
+                    " (e.g. --manifest NODE=FILE), "
+                    "or name the members to restore on purpose with --members NAME,...");
+  for (const auto& r : in.snapshot_members) {
+    const std::string who = (r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ",");
+    const EtcdMember* m = planned_member(r);
+    if (!m) {
+      const std::string name = r.name.empty() ? who : r.name;
+      if (std::find(p.left_out.begin(), p.left_out.end(), name) == p.left_out.end()) p.left_out.push_back(name);
+      continue;
+    }
+    if ((r.is_learner || m->is_learner) && !o.learners_as_voters)
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "plan: member " + m->name + " is a learner in " + in.snapshot_members_source +
+                      "; a restore makes every member a voter. Pass --learners-as-voters to restore it as a voter, "
+                      "or leave it out with --members (and add it again as a learner afterwards)");
+  }
+  for (const auto* m : order)
+    if (m->is_learner && !o.learners_as_voters)
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "plan: member " + m->name + " is a learner in " + in.source +
+                      "; a restore makes every member a voter. Pass --learners-as-voters to restore it as a voter, "
+                      "or leave it out with --members (and add it again as a learner afterwards)");
+  if (o.learners_as_voters) {
+    for (const auto* m : order) {
+      bool learner = m->is_learner;
+      for (const auto& r : in.snapshot_members) learner |= r.is_learner && planned_member(r) == m;
+      if (learner) p.notes.push_back("member " + m->name + " was a learner; it is restored as a voter "
+                                     "(--learners-as-voters)");
+    }
+  }
+  std::sort(p.left_out.begin(), p.left_out.end());
+  if (!p.left_out.empty())
+    p.notes.push_back("left out on purpose (--members): " + Join(p.left_out, ", ") +
+                      "; the restored cluster does not know them. Add each back afterwards as a new member "
+                      "(etcdctl-ext member add, then kubeadm join --control-plane on a wiped node)");
+
+  // Members in run order: by node name, the leader last.
   std::sort(order.begin(), order.end(), [&](const EtcdMember* a, const EtcdMember* b) {
     bool la = a->name == o.leader, lb = b->name == o.leader;
     if (la != lb) return lb;
@@ -524,11 +681,15 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   p.initial_cluster = Join(items, ",");
 
   for (const auto* m : order) {
-    ASSIGN_OR_RETURN(NodePlan n, PlanNode(*m, in, o, p.id));
+    ASSIGN_OR_RETURN(NodePlan n, PlanNode(*m, in, o, p.id, &p.notes));
     n.order = static_cast<int>(p.nodes.size()) + 1;
     n.leader = !o.leader.empty() && m->name == o.leader;
     n.restore_args = {"--data-dir", n.restore_dir, "--name", n.member, "--initial-cluster", p.initial_cluster,
                       "--initial-cluster-token", p.token, "--initial-advertise-peer-urls", Join(n.peer_urls, ",")};
+    if (!n.wal_restore_dir.empty()) {
+      n.restore_args.push_back("--wal-dir");
+      n.restore_args.push_back(n.wal_restore_dir);
+    }
     if (p.bump > 0) {
       n.restore_args.push_back("--bump-revision");
       n.restore_args.push_back(std::to_string(p.bump));
@@ -569,6 +730,29 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     finish.push_back("# on " + n.node + ":");
     finish.push_back("mv " + Quote(n.stash_dir) + "/* " + Quote(n.manifests_dir) + "/");
     finish.push_back("systemctl restart kubelet");
+  }
+  // kubeadm keeps etcd.local.dataDir in kubeadm-config and writes the etcd manifest from it
+  // on `kubeadm upgrade`: it must name the restored dir, or etcd goes back to the old data.
+  std::set<std::string> new_dirs, old_dirs;
+  for (const auto& n : p.nodes)
+    for (const auto& e : n.edits)
+      if (e.field == "--data-dir") {
+        old_dirs.insert(e.from);
+        new_dirs.insert(e.to);
+      }
+  if (new_dirs.size() == 1 && old_dirs.size() == 1) {
+    finish.push_back("# once, from a machine with kubectl: kubeadm-config's etcd.local.dataDir must name the new dir "
+                     "(kubeadm upgrade writes the etcd manifest from it)");
+    finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o yaml | sed " +
+                     Quote("s|^\\( *dataDir: \\)" + *old_dirs.begin() + "$|\\1" + *new_dirs.begin() + "|") +
+                     " | kubectl replace -f -");
+    finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o yaml | grep dataDir    # must print " +
+                     *new_dirs.begin());
+  } else if (!new_dirs.empty()) {
+    finish.push_back("# kubeadm-config's etcd.local.dataDir: the nodes' data dirs moved to different paths (" +
+                     Join(std::vector<std::string>(new_dirs.begin(), new_dirs.end()), ", ") +
+                     "); one ClusterConfiguration cannot name them all: before the next kubeadm upgrade, edit it "
+                     "(kubectl -n kube-system edit configmap kubeadm-config) or the manifests");
   }
   p.cluster_steps.push_back(
       {"finish", "Start the control plane and restart the kubelets",

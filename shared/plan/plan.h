@@ -18,12 +18,18 @@
 //     as the same path); with in_place the restore goes to the original path;
 //   - the revision is bumped and marked compacted unless the caller opts out, so watch
 //     caches and informers re-list instead of serving stale data;
-//   - every path, port and name comes from the input; nothing assumes kubeadm defaults.
+//   - a --wal-dir is restored (the restore's --wal-dir) and re-pointed like the data dir;
+//   - every path, port and name comes from the input; where the input cannot say (copied
+//     manifests, no kubelet-config ConfigMap) kubeadm's /etc/kubernetes/manifests/etcd.yaml
+//     is assumed and a note says so;
+//   - the members are cross-checked against the snapshot's own member list.
 //
 // MakePlan refuses (kInvalidArgument / kFailedPrecondition, before anything is touched):
-// a member named in some --initial-cluster with no node in the input, a member with no
-// node name, no data dir behind a hostPath volume, no manifests dir known, a snapshot
-// sha256 that differs from the one recorded in the sidecar, conflicting peer URLs.
+// a member named in some --initial-cluster or in the snapshot's member list with no node
+// in the input (unless Options::members names the subset on purpose), a learner without
+// Options::learners_as_voters, a member with no node name, no data dir behind a hostPath
+// volume, a snapshot sha256 that differs from the one recorded in the sidecar, conflicting
+// peer URLs.
 #ifndef ETCDRESTORE_SHARED_PLAN_PLAN_H_
 #define ETCDRESTORE_SHARED_PLAN_PLAN_H_
 
@@ -47,6 +53,14 @@ inline constexpr uint64_t kAssumedWritesPerSecond = 1500;
 enum class RestoreTool { kEtcdctlExt, kEtcdutl };
 enum class InputKind { kApi, kSidecar, kManifests };
 
+// A member as the snapshot itself records it (its db's "members" bucket), or as the sidecar
+// recorded it at save time: what the plan's members are cross-checked against.
+struct RecordedMember {
+  std::string name;  // may be empty (a member that never started)
+  std::vector<std::string> peer_urls;
+  bool is_learner = false;
+};
+
 // What the plan is made from; build with FromTopology / FromSidecar / FromManifests.
 struct Input {
   InputKind kind = InputKind::kManifests;
@@ -58,6 +72,11 @@ struct Input {
   std::string recorded_sha256;
   int64_t recorded_revision = 0;
   std::string recorded_created;  // RFC 3339 UTC
+  // The cluster's members as the snapshot records them (the caller reads the db's
+  // "members" bucket; FromSidecar fills them from the sidecar). Empty: not known, no
+  // cross-check (a note says so).
+  std::vector<RecordedMember> snapshot_members;
+  std::string snapshot_members_source;  // "the snapshot's members bucket", "sidecar ..."
 };
 
 Input FromTopology(const topology::Topology& t, std::string source);
@@ -66,8 +85,15 @@ Input FromSidecar(const topology::Sidecar& s, std::string source);
 // pod.node, which the caller sets from `--manifest NODE=FILE`.
 Input FromManifests(std::vector<topology::EtcdMember> members);
 
+// kubeadm's static pod dir and etcd manifest, assumed (with a note) when the input does not
+// say (copied manifests, or no readable kubelet-config ConfigMap).
+inline constexpr char kKubeadmManifestsDir[] = "/etc/kubernetes/manifests";
+inline constexpr char kKubeadmEtcdManifest[] = "etcd.yaml";
+
 struct Options {
-  std::string snapshot_path;    // where the snapshot is on the nodes (absolute)
+  // Where the snapshot is on the nodes: absolute, or relative to the plan bundle dir (the
+  // dir of the scripts), e.g. "snap.db" copied beside them.
+  std::string snapshot_path;
   std::string snapshot_sha256;  // hex sha256 of the whole snapshot file (caller computes)
   std::string now;              // RFC 3339 UTC, e.g. "2024-05-01T12:00:00Z"
   RestoreTool tool = RestoreTool::kEtcdctlExt;
@@ -80,14 +106,25 @@ struct Options {
   // the member's pod.manifest_path.
   std::map<std::string, std::string> manifests_dirs;
   // File name of the etcd manifest in that dir; empty: the base name of pod.manifest_path
-  // (for copied manifests, the copy's name: keep it, or set this).
+  // from the API or a sidecar, kKubeadmEtcdManifest for copied manifests (a copy's own name
+  // says nothing about the node).
   std::string manifest_file;
-  std::string etcdctl_ext_path = "etcdctl-ext";  // default of ETCDCTL_EXT in the scripts
+  // Default of ETCDCTL_EXT in the scripts: absolute, or relative to the plan bundle dir
+  // ("etcdctl-ext": the copy `plan -o script` puts beside the scripts).
+  std::string etcdctl_ext_path = "etcdctl-ext";
   std::string etcdutl_path = "etcdutl";          // default of ETCDUTL
   std::string etcdctl_path = "etcdctl";          // default of ETCDCTL (etcdutl tool only)
+  // The members to restore, named on purpose (`--members a,b`): the others (in the input's
+  // --initial-cluster or the snapshot's member list) are left out with a note. Empty:
+  // every member of the snapshot must be in the plan.
+  std::vector<std::string> members;
+  // Restore members that are learners in the snapshot as voters (a restore cannot make
+  // learners); without it such a member is refused.
+  bool learners_as_voters = false;
 };
 
-// One change to the etcd manifest. `field` is "hostPath", "mountPath" or "--data-dir".
+// One change to the etcd manifest. `field` is "hostPath", "mountPath", "--data-dir" or
+// "--wal-dir".
 struct ManifestEdit {
   std::string field;
   std::string volume;  // the data volume's name for hostPath/mountPath
@@ -118,6 +155,11 @@ struct NodePlan {
   std::string data_dir;       // host path of the current data dir
   std::string aside_dir;      // where the current data dir is moved (kept)
   std::string restore_dir;    // host path the snapshot is restored into
+  // With --wal-dir in the manifest (else empty): its host path, where it is moved, where the
+  // restore writes it (--wal-dir of the restore).
+  std::string wal_dir;
+  std::string wal_aside_dir;
+  std::string wal_restore_dir;
   std::string volume;         // name of the hostPath volume behind --data-dir
   std::vector<ManifestEdit> edits;  // empty with in_place
   // etcdctl TLS files for health and member checks (host paths; empty on http).
@@ -144,6 +186,7 @@ struct Plan {
   std::string bump_reason;
   bool in_place = false;
   std::string etcdctl_ext_path, etcdutl_path, etcdctl_path;
+  std::vector<std::string> left_out;  // members not restored (--members), with a join note
   std::vector<NodePlan> nodes;       // run order; the leader (if known) last
   std::vector<Step> cluster_steps;   // after every node's steps
   std::vector<std::string> notes;    // input problems and warnings, for the person

@@ -23,6 +23,7 @@ Env: ETCDCTL_EXT, KUBECTL_ETCDRESTORE, PLAN_WRITE_SIDECAR (set by ctest).
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,7 +61,7 @@ spec:
 """
 
 
-def etcd_manifest(node, image, initial_cluster, data_volume=True, data_dir="/var/lib/etcd"):
+def etcd_manifest(node, image, initial_cluster, data_volume=True, data_dir="/var/lib/etcd", wal_dir=None):
     """A static pod manifest in the layout kubeadm writes (https clients, http peers)."""
     cu = "https://127.0.0.1:%d" % node["client_port"]
     pu = "http://127.0.0.1:%d" % node["peer_port"]
@@ -79,7 +80,7 @@ def etcd_manifest(node, image, initial_cluster, data_volume=True, data_dir="/var
         "--name=" + node["name"],
         "--snapshot-count=10000",
         "--trusted-ca-file=%s/ca.crt" % PKI,
-    ]
+    ] + (["--wal-dir=" + wal_dir] if wal_dir else [])
     text = "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    component: etcd\n    tier: control-plane\n"
     text += "  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n"
     text += "".join("    - %s\n" % f for f in flags)
@@ -87,10 +88,14 @@ def etcd_manifest(node, image, initial_cluster, data_volume=True, data_dir="/var
     if data_volume:
         text += "    - mountPath: %s\n      name: etcd-data\n" % data_dir
     text += "    - mountPath: %s\n      name: etcd-certs\n" % PKI
+    if wal_dir:
+        text += "    - mountPath: %s\n      name: etcd-wal\n" % wal_dir
     text += "  hostNetwork: true\n  volumes:\n"
     text += "  - hostPath:\n      path: %s\n      type: DirectoryOrCreate\n    name: etcd-certs\n" % PKI
     if data_volume:
         text += "  - hostPath:\n      path: %s\n      type: DirectoryOrCreate\n    name: etcd-data\n" % data_dir
+    if wal_dir:
+        text += "  - hostPath:\n      path: %s\n      type: DirectoryOrCreate\n    name: etcd-wal\n" % wal_dir
     text += "status: {}\n"
     return text
 
@@ -98,8 +103,9 @@ def etcd_manifest(node, image, initial_cluster, data_volume=True, data_dir="/var
 class FakeCluster:
     """Three node trees under root, each with a fake kubelet running real etcd `version`."""
 
-    def __init__(self, root, version, certs, names=("cp1", "cp2", "cp3")):
+    def __init__(self, root, version, certs, names=("cp1", "cp2", "cp3"), wal_dir=None):
         self.root, self.version, self.certs = root, version, certs
+        self.wal_dir = wal_dir
         self.etcd_bin = find_etcd(version)
         self.image = "registry.k8s.io/etcd:%s-0" % ("3.4.23" if version.startswith("3.4") else version)
         self.nodes = []
@@ -120,9 +126,12 @@ class FakeCluster:
                              (self.certs.server_key, "server.key")):
                 shutil.copy(src, os.path.join(r + PKI, dst))
             with open(r + MANIFESTS + "/etcd.yaml", "w") as f:
-                f.write(etcd_manifest(n, self.image, self.initial_cluster))
+                f.write(self.manifest(n))
             with open(r + MANIFESTS + "/kube-scheduler.yaml", "w") as f:
                 f.write(SCHEDULER)
+
+    def manifest(self, n):
+        return etcd_manifest(n, self.image, self.initial_cluster, wal_dir=self.wal_dir)
 
     def state(self, n):
         return n["root"] + "/run/containers.json"
@@ -165,7 +174,9 @@ class FakeCluster:
         raise AssertionError("cluster not healthy after %ss: %r" % (timeout, self.ctl("endpoint", "health")))
 
     def env(self, n, tool_env):
-        e = {"HOST_ROOT": n["root"], "CRICTL": self.crictl(n),
+        # No crictl on the node (as on a containerd node without cri-tools): whether etcd runs
+        # comes from its WAL lock. The fake crictl is given only where a test asks for it.
+        e = {"HOST_ROOT": n["root"], "CRICTL": "/nonexistent/crictl",
              "KUBELET_RESTART_CMD": "echo restart >> '%s/run/kubelet-restarts'" % n["root"],
              "WAIT_SECONDS": "60"}
         e.update(tool_env)
@@ -180,19 +191,25 @@ class PlanExecutedTest(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="etcdrestore-plan-e2e-")
         self.certs = make_certs(os.path.join(self.tmp, "certs"))
         self.clusters = []
+        self.mounts = []
 
     def tearDown(self):
         for c in self.clusters:
             c.stop()
+        for m in reversed(self.mounts):
+            run(["umount", "-l", m])
         if not os.environ.get("ETCDRESTORE_KEEP_E2E"):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def cluster(self, version):
+    def cluster(self, version, names=("cp1", "cp2", "cp3"), wal_dir=None, before_start=None, tag=""):
         if find_etcd(version) is None:
             self.skipTest("etcd %s is not installed" % version)
-        c = FakeCluster(os.path.join(self.tmp, "nodes-" + version), version, self.certs)
+        c = FakeCluster(os.path.join(self.tmp, "nodes-" + version + tag), version, self.certs, names=names,
+                        wal_dir=wal_dir)
         self.clusters.append(c)
         c.layout()
+        if before_start:
+            before_start(c)
         c.start_kubelets()
         c.wait_healthy()
         return c
@@ -215,13 +232,18 @@ class PlanExecutedTest(unittest.TestCase):
         self.assertEqual(c.ctl("del", "/registry/before/0").rc, 0)
         return snap, revision
 
-    def run_phases(self, c, out_dir, order, tool_env):
+    def run_phases(self, c, out_dir, order, tool_env, crictl=False):
         names = {n["name"]: n for n in c.nodes}
         for phase in ("check", "stop", "restore", "start", "verify", "finish"):
             for node in order:
                 script = os.path.join(out_dir, "etcdrestore-%s.sh" % node)
-                r = run(["sh", script, phase], env=c.env(names[node], tool_env), timeout=120)
+                env = c.env(names[node], tool_env)
+                if crictl:
+                    env["CRICTL"] = c.crictl(names[node])
+                r = run(["sh", script, phase], env=env, timeout=120)
                 self.assertEqual(r.rc, 0, "%s %s: %r" % (node, phase, r))
+                if phase in ("stop", "start"):
+                    self.assertEqual(b"crictl: etcd container" in r.stdout, crictl, r)
                 if phase == "stop":
                     # Every manifest is out of the dir while etcd is stopped.
                     self.assertEqual(os.listdir(names[node]["root"] + MANIFESTS), [])
@@ -265,6 +287,7 @@ class PlanExecutedTest(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(sorted(os.listdir(out)),
                          ["README.md", "etcdrestore-cp1.sh", "etcdrestore-cp2.sh", "etcdrestore-cp3.sh", "plan.json"])
+        shutil.copy(snap, out)  # the snapshot goes beside the scripts, as the operator copies the bundle
         with open(os.path.join(out, "plan.json")) as f:
             plan = json.load(f)
         self.assertEqual([n["node"] for n in plan["nodes"]], ["cp2", "cp3", "cp1"])  # the leader last
@@ -305,6 +328,7 @@ class PlanExecutedTest(unittest.TestCase):
         common = specs + ["--manifests-dir", MANIFESTS, "--snapshot", snap, "--restore-tool", "etcdutl"]
         r = self.plugin(*common, "-o", "script", "--out-dir", out)
         self.assertEqual(r.rc, 0, r)
+        shutil.copy(snap, out)
         with open(os.path.join(out, "plan.json")) as f:
             plan = json.load(f)
         self.assertEqual(plan["bumpRevision"], 1000000000)  # no sidecar: the floor
@@ -312,7 +336,9 @@ class PlanExecutedTest(unittest.TestCase):
             script = f.read()
         self.assertIn('"$TOOL" snapshot restore', script)
         self.assertNotIn("--dry-run", script)  # etcdutl has none: rehearsed in a scratch dir
-        self.run_phases(c, out, ["cp1", "cp2", "cp3"], {"ETCDUTL": etcdutl, "ETCDCTL": etcdctl})
+        # With crictl (the fake) on the nodes it is named in the messages, nothing more.
+        env = {"ETCDUTL": etcdutl, "ETCDCTL": etcdctl}
+        self.run_phases(c, out, ["cp1", "cp2", "cp3"], env, crictl=True)
         self.check_restored(c, plan, revision)
 
     def test_refusals_touch_nothing(self):
@@ -342,27 +368,75 @@ class PlanExecutedTest(unittest.TestCase):
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(r.stderr, b'error: plan: member "cp3" is in the --initial-cluster of "cp1" but not in '
                                    b'static pod manifests; every member must be restored: add its node '
-                                   b'(e.g. --manifest NODE=FILE)\n')
+                                   b'(e.g. --manifest NODE=FILE), or name the members to restore on purpose with '
+                                   b'--members NAME,...\n')
         self.assertFalse(os.path.exists(out))
+
+        # Plan time (issue 11): kubeadm's first node lists only itself in --initial-cluster; its
+        # manifest alone must not give a one-member plan: the snapshot's member list has three.
+        first = os.path.join(self.tmp, "cp1-etcd.yaml")
+        with open(first, "w") as f:
+            f.write(etcd_manifest(c.nodes[0], c.image, "cp1=http://127.0.0.1:%d" % c.nodes[0]["peer_port"]))
+        r = self.plugin("--manifest", "cp1=" + first, "--snapshot", snap, "-o", "script", "--out-dir", out)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(b"lists members cp2 http://127.0.0.1:%d, cp3 http://127.0.0.1:%d, which are not in the plan"
+                      % (c.nodes[1]["peer_port"], c.nodes[2]["peer_port"]), r.stderr)
+        self.assertIn(b"--members NAME,...", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        r = self.plugin("--manifest", "cp1=" + first, "--snapshot", snap, "--members", "cp1")  # on purpose
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(b"left out on purpose (--members): cp2, cp3", r.stdout.replace(b"\n  ", b" "))
 
         # Plan time: a manifest without the etcd-data volume.
         novol = os.path.join(self.tmp, "novol.yaml")
         with open(novol, "w") as f:
             f.write(etcd_manifest(c.nodes[0], c.image, "cp1=http://127.0.0.1:%d" % c.nodes[0]["peer_port"],
                                   data_volume=False))
-        r = self.plugin("--manifest", "cp1=" + novol, "--manifests-dir", MANIFESTS, "--snapshot", snap)
+        r = self.plugin("--manifest", "cp1=" + novol, "--manifests-dir", MANIFESTS, "--snapshot", snap, "--members", "cp1")
         self.assertEqual(r.rc, 1, r)
         self.assertIn(b"no hostPath volume holds --data-dir /var/lib/etcd", r.stderr)
 
         # On the nodes: a good plan, then the checks refuse before anything is touched.
         r = self.plugin("--from", snap + ".json", "-o", "script", "--out-dir", out, "--etcdctl-ext", ETCDCTL_EXT)
         self.assertEqual(r.rc, 0, r)
+        shutil.copy(snap, out)
         n = c.nodes[1]
         script = os.path.join(out, "etcdrestore-cp2.sh")
         env = c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT, "SNAPSHOT": other})
         r = run(["sh", script, "check"], env=env)
         self.assertEqual(r.rc, 1, r)
         self.assertIn(b"REFUSED: snapshot " + other.encode() + b" has sha256 ", r.stderr)
+        # Whether etcd runs comes from its data dir (the WAL lock), not from a container runtime.
+        r = run([ETCDCTL_EXT, "datadir-in-use", n["root"] + "/var/lib/etcd"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertRegex(r.stdout, rb"^in use: .*/member/wal/[0-9a-f-]+\.wal locked by pid [0-9]+ \(etcd\)\n$")
+        r = run([ETCDCTL_EXT, "datadir-in-use", os.path.join(self.tmp, "no-such-dir")])
+        self.assertEqual((r.rc, r.stdout[:12]), (3, b"not in use: "), r)
+        r = run([ETCDCTL_EXT, "datadir-in-use", os.path.join(self.tmp, "certs")])  # a dir without WAL files
+        self.assertEqual(r.rc, 3, r)
+
+        # Not enough room for the restore on the target's file system (df -P says 10 KiB free).
+        shim = os.path.join(self.tmp, "df-shim")
+        os.makedirs(shim)
+        with open(os.path.join(shim, "df"), "w") as f:
+            f.write("#!/bin/sh\necho 'Filesystem 1024-blocks Used Available Capacity Mounted on'\n"
+                    "echo 'fake 100 90 10 90% /'\n")
+        os.chmod(os.path.join(shim, "df"), 0o755)
+        r = run(["sh", script, "check"], env=dict(c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT}),
+                                                  PATH=shim + ":" + os.environ["PATH"]))
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(b"has 10 KiB free; the restore needs ", r.stderr)
+        r = run(["sh", script, "check"], env=c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT}))
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(b"KiB free, the restore needs", r.stdout)
+        # One sha256 everywhere: the file's, as in the plan; not snapshot status's db hash.
+        with open(os.path.join(out, "plan.json")) as f:
+            sha = json.load(f)["snapshot"]["sha256"]
+        self.assertIn(("sha256 %s (the file's, as planned)" % sha).encode(), r.stdout)
+        hashes = set(re.findall(rb"\b[0-9a-f]{8,}\b", r.stdout)) - {sha.encode()}
+        st = json.loads(run([ETCDCTL_EXT, "snapshot", "status", snap, "-w", "json"]).stdout)
+        self.assertNotIn(("%x" % st["hash"]).encode(), hashes)
+
         r = run(["sh", script, "stop"], env=c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT}))  # stop does not re-hash; restore does
         self.assertEqual(r.rc, 0, r)
         r = run(["sh", script, "restore"], env=env)
@@ -384,6 +458,113 @@ class PlanExecutedTest(unittest.TestCase):
         self.assertIn(b"does not have the lines the plan edits (etcd-data hostPath /var/lib/etcd -> ", r.stderr)
         self.assertEqual(os.listdir(fake), ["etc"])  # nothing created or moved
         self.assertEqual(os.listdir(fake + MANIFESTS), ["etcd.yaml"])
+
+    def plan_from_copied_manifest(self, c, snap, name):
+        """plan from cp1's manifest copied as cp1-etcd.yaml (README's example); the snapshot
+        copied into the bundle. Returns (out_dir, plan)."""
+        copy = os.path.join(self.tmp, name + "-cp1-etcd.yaml")
+        shutil.copy(c.nodes[0]["root"] + MANIFESTS + "/etcd.yaml", copy)
+        out = os.path.join(self.tmp, "plan-" + name)
+        r = self.plugin("--manifest", "cp1=" + copy, "--snapshot", snap, "-o", "script", "--out-dir", out,
+                        "--etcdctl-ext", ETCDCTL_EXT)
+        self.assertEqual(r.rc, 0, r)
+        shutil.copy(snap, out)
+        with open(os.path.join(out, "plan.json")) as f:
+            return out, json.load(f)
+
+    def check_data(self, c):
+        c.wait_healthy()
+        self.assertEqual(c.ctl("get", "/registry/before/0", "--print-value-only").stdout, b"v0\n")
+        self.assertEqual(c.ctl("get", "/registry/after/x").stdout, b"")
+
+    def etcd_argv(self, c, n):
+        with open(c.state(n)) as f:
+            etcd = [x for x in json.load(f) if x["name"] == "etcd"]
+        self.assertEqual(len(etcd), 1)
+        return etcd[0]["argv"]
+
+    def test_readme_example_bundle_on_the_node(self):
+        """Issue 11: the README's `plan --snapshot etcd.db --manifest cp1=cp1-etcd.yaml -o script`, run
+        from an install dir with etcdctl-ext beside the plugin (as krew installs them). The node's
+        manifest is kubeadm's /etc/kubernetes/manifests/etcd.yaml (not the copy's name), the bundle
+        carries etcdctl-ext and its sha256, and the scripts use the bundle's etcdctl-ext and snapshot
+        (no ETCDCTL_EXT or SNAPSHOT set), saying so; no crictl on the node."""
+        c = self.cluster("3.5.30", names=("cp1",), tag="-readme")
+        snap, revision = self.save(c)
+        install = os.path.join(self.tmp, "install")
+        os.makedirs(install)
+        shutil.copy(KUBECTL_ETCDRESTORE, install)
+        shutil.copy(ETCDCTL_EXT, install)
+        work = os.path.join(self.tmp, "work")
+        os.makedirs(work)
+        shutil.copy(c.nodes[0]["root"] + MANIFESTS + "/etcd.yaml", os.path.join(work, "cp1-etcd.yaml"))
+        shutil.copy(snap, os.path.join(work, "etcd.db"))
+        r = run([os.path.join(install, "kubectl-etcdrestore"), "plan", "--snapshot", "etcd.db", "--manifest",
+                 "cp1=cp1-etcd.yaml", "-o", "script", "--out-dir", "plan"], cwd=work)
+        self.assertEqual(r.rc, 0, r)
+        bundle = os.path.join(work, "plan")
+        self.assertEqual(sorted(os.listdir(bundle)), ["README.md", "etcdctl-ext", "etcdctl-ext.sha256",
+                                                      "etcdrestore-cp1.sh", "plan.json"])
+        self.assertEqual(run(["sha256sum", "-c", "etcdctl-ext.sha256"], cwd=bundle).rc, 0)
+        with open(os.path.join(bundle, "etcdrestore-cp1.sh")) as f:
+            script = f.read()
+        self.assertIn("MANIFESTS=\"$HOST_ROOT\"'/etc/kubernetes/manifests'\nMANIFEST_FILE='etcd.yaml'\n", script)
+        self.assertNotIn(work, script)  # nothing of the planning machine's paths
+        with open(os.path.join(bundle, "plan.json")) as f:
+            plan = json.load(f)
+        self.assertIn("assuming kubeadm's /etc/kubernetes/manifests/etcd.yaml", " ".join(plan["notes"]))
+        # The operator copies the bundle (and the snapshot into it) to the node.
+        node_bundle = c.nodes[0]["root"] + "/root/restore"
+        shutil.copytree(bundle, node_bundle)
+        shutil.copy(snap, node_bundle + "/etcd.db")
+        r = run(["sh", node_bundle + "/etcdrestore-cp1.sh", "check"], env=c.env(c.nodes[0], {}))
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(("snapshot %s/etcd.db, tool %s/etcdctl-ext" % (node_bundle, node_bundle)).encode(), r.stdout)
+        self.run_phases(c, node_bundle, ["cp1"], {})
+        self.check_restored(c, plan, revision)
+
+    def test_data_dir_on_its_own_mount(self):
+        """Issue 11: a data dir that is a mount point (a dedicated disk) cannot be moved (EBUSY):
+        the restore goes into the emptied mount point, the old contents moved aside inside it."""
+        def mount(c):
+            d = c.nodes[0]["root"] + "/var/lib/etcd"
+            os.makedirs(d)
+            r = run(["mount", "-t", "tmpfs", "-o", "size=512m", "etcd-disk", d])
+            if r.rc != 0:
+                self.skipTest("cannot mount a tmpfs here: %r" % (r,))
+            self.mounts.append(d)
+        c = self.cluster("3.5.30", names=("cp1",), before_start=mount, tag="-mount")
+        snap, revision = self.save(c)
+        out, plan = self.plan_from_copied_manifest(c, snap, "mount")
+        n = c.nodes[0]
+        data = n["root"] + "/var/lib/etcd"
+        self.run_phases(c, out, ["cp1"], {})
+        self.check_data(c)
+        self.assertNotEqual(os.stat(data).st_dev, os.stat(n["root"] + "/var/lib").st_dev)  # still the mount
+        aside = data + "/.before-restore-" + plan["id"]
+        self.assertTrue(os.path.isdir(aside + "/member/wal"), os.listdir(data))  # old data kept, same disk
+        self.assertEqual(sorted(os.listdir(data)), [".before-restore-" + plan["id"], "member"])
+        self.assertIn("--data-dir=" + data, self.etcd_argv(c, n))  # the manifest still points at the mount
+        header = json.loads(c.ctl("get", "/registry/before/1", "-w", "json").stdout)["header"]
+        self.assertGreaterEqual(header["revision"], revision + plan["bumpRevision"])
+
+    def test_wal_dir_is_restored_and_repointed(self):
+        """Issue 11: a --wal-dir in the manifest was ignored, so etcd started on the restored db
+        with the old WAL. Now the restore writes a new WAL dir and the manifest points at it."""
+        c = self.cluster("3.5.30", names=("cp1",), wal_dir="/var/lib/etcd-wal", tag="-wal")
+        snap, revision = self.save(c)
+        out, plan = self.plan_from_copied_manifest(c, snap, "wal")
+        pn = plan["nodes"][0]
+        self.assertEqual(pn["walDir"], "/var/lib/etcd-wal")
+        self.run_phases(c, out, ["cp1"], {})
+        self.check_data(c)
+        n = c.nodes[0]
+        argv = self.etcd_argv(c, n)
+        self.assertIn("--wal-dir=" + n["root"] + pn["walRestoreDir"], argv)
+        self.assertIn("--data-dir=" + n["root"] + pn["restoreDir"], argv)
+        self.assertTrue(os.listdir(n["root"] + pn["walAsideDir"]))  # the old WAL is kept
+        members = json.loads(c.ctl("member", "list", "-w", "json").stdout)["members"]
+        self.assertEqual([m["name"] for m in members], ["cp1"])
 
 
 if __name__ == "__main__":

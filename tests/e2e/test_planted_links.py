@@ -255,8 +255,11 @@ class PlanScriptsTest(Planted):
                                   "registry.k8s.io/etcd:3.5.9-0", "cp1=http://127.0.0.1:2380"))
 
     def plan(self, out_dir):
+        # --members: the fixture's own member list names another member (plan cross-checks it);
+        # --etcdctl-ext: the path on the nodes, so no copy of etcdctl-ext goes into the bundle.
         return run([KUBECTL_ETCDRESTORE, "plan", "--manifest", "cp1=" + self.manifest, "--manifests-dir",
-                    "/etc/kubernetes/manifests", "--snapshot", FIXTURE_SNAP, "-o", "script", "--out-dir", out_dir])
+                    "/etc/kubernetes/manifests", "--snapshot", FIXTURE_SNAP, "--members", "cp1", "--etcdctl-ext",
+                    "/usr/local/bin/etcdctl-ext", "-o", "script", "--out-dir", out_dir])
 
     def test_out_dir_link_or_foreign_dir_is_refused(self):
         victim_dir = os.path.join(self.dir, "victim-dir")

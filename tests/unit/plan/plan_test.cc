@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/base/strings.h"
 #include "shared/plan/render.h"
 #include "shared/topology/sidecar.h"
 #include "shared/topology/topology.h"
@@ -43,6 +44,7 @@ struct Node {
   std::string pki = "/etc/kubernetes/pki/etcd";
   std::string image = "registry.k8s.io/etcd:3.5.9-0";
   bool data_volume = true;
+  std::string wal_dir;  // --wal-dir (container path) with a volume etcd-wal of the same host path; empty: none
 };
 
 std::string InitialCluster(const std::vector<Node>& nodes) {
@@ -83,16 +85,19 @@ spec:
     - --peer-key-file=)" + n.pki + R"(/peer.key
     - --peer-trusted-ca-file=)" + n.pki + R"(/ca.crt
     - --trusted-ca-file=)" + n.pki + R"(/ca.crt
-    image: )" + n.image + R"(
+)" + (n.wal_dir.empty() ? std::string() : "    - --wal-dir=" + n.wal_dir + "\n") + R"(    image: )" + n.image + R"(
     name: etcd
     volumeMounts:
 )";
   if (n.data_volume) m += "    - mountPath: " + n.mount_path + "\n      name: etcd-data\n";
+  if (!n.wal_dir.empty()) m += "    - mountPath: " + n.wal_dir + "\n      name: etcd-wal\n";
   m += "    - mountPath: " + n.pki + "\n      name: etcd-certs\n";
   m += "  hostNetwork: true\n  volumes:\n";
   m += "  - hostPath:\n      path: " + n.pki + "\n      type: DirectoryOrCreate\n    name: etcd-certs\n";
   if (n.data_volume)
     m += "  - hostPath:\n      path: " + n.host_path + "\n      type: DirectoryOrCreate\n    name: etcd-data\n";
+  if (!n.wal_dir.empty())
+    m += "  - hostPath:\n      path: " + n.wal_dir + "\n      type: DirectoryOrCreate\n    name: etcd-wal\n";
   m += "status: {}\n";
   return m;
 }
@@ -147,7 +152,7 @@ Input ManifestInput(const std::vector<Node>& nodes) {
   return FromManifests(members);
 }
 
-Input ApiInput(const std::vector<Node>& nodes) {
+Input ApiInput(const std::vector<Node>& nodes, const std::string& static_pod_path = "/etc/kubernetes/manifests") {
   topology::ClusterObjects o;
   std::vector<std::string> apis;
   std::string servers;
@@ -173,7 +178,7 @@ Input ApiInput(const std::vector<Node>& nodes) {
           R"("},"status":{"addresses":[{"type":"InternalIP","address":")" + nodes[i].ip + R"("}]}})";
   o.nodes = nl + "]}";
   o.kubernetes_version = "v1.28.2";
-  o.static_pod_path = "/etc/kubernetes/manifests";
+  o.static_pod_path = static_pod_path;
   auto t = topology::Assemble(o);
   EXPECT_TRUE(t.has_value()) << t.error().message();
   return FromTopology(*t, "api server 10.0.0.11:6443");
@@ -243,6 +248,13 @@ void CheckAllGoldens(const std::string& name, const Plan& p) {
       const std::string tmp = ::testing::TempDir() + "/plan-syntax.sh";
       std::ofstream(tmp) << f.content;
       EXPECT_EQ(0, std::system(("sh -n '" + tmp + "'").c_str())) << name << "/" << f.name << " has a syntax error";
+      // POSIX sh only, no warnings (shellcheck is a build dependency: Debian's shellcheck).
+      EXPECT_EQ(0, std::system(("shellcheck -s sh '" + tmp + "'").c_str()))
+          << name << "/" << f.name << ": shellcheck -s sh complains (output above)";
+      // Nothing the node may lack: whether etcd runs comes from the WAL lock, not crictl.
+      EXPECT_THAT(f.content, Not(HasSubstr("crictl failed")));
+      // restore_cmd's status is the restore's: the restore is its last command.
+      EXPECT_THAT(f.content, HasSubstr(" \"$@\"\n}\n\n# ctl ENDPOINTS"));
     }
   }
 }
@@ -374,7 +386,8 @@ TEST(PlanRefusalTest, NodeMissingFromInput) {
   ASSERT_FALSE(p.has_value());
   EXPECT_EQ(p.error().message(),
             "plan: member \"cp3\" is in the --initial-cluster of \"cp1\" but not in static pod manifests; every member "
-            "must be restored: add its node (e.g. --manifest NODE=FILE)");
+            "must be restored: add its node (e.g. --manifest NODE=FILE), or name the members to restore on purpose "
+            "with --members NAME,...");
 }
 
 TEST(PlanRefusalTest, SidecarMemberWithoutNode) {
@@ -396,16 +409,142 @@ TEST(PlanRefusalTest, ManifestWithoutDataVolume) {
   EXPECT_THAT(p.error().message(), HasSubstr("no hostPath volume holds --data-dir /var/lib/etcd"));
 }
 
-TEST(PlanRefusalTest, ManifestsDirUnknownForCopiedManifests) {
-  auto p = MakePlan(ManifestInput({{.name = "cp1", .ip = "10.0.0.11"}}), BaseOptions());
+// Issue 11: `plan --manifest cp1=cp1-etcd.yaml` (the README's example) wrote
+// MANIFEST_FILE='cp1-etcd.yaml' and the check phase died; the node's file is kubeadm's.
+TEST(PlanTest, CopiedManifestsAssumeKubeadmPathsAndSaySo) {
+  Node n{.name = "cp1", .ip = "10.0.0.11"};
+  auto m = FromManifest(n, "cp1=https://10.0.0.11:2380");
+  m.pod.manifest_path = "cp1-etcd.yaml";  // a relative, renamed copy
+  auto p = MakePlan(FromManifests({m}), BaseOptions());
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(p->nodes[0].manifests_dir, "/etc/kubernetes/manifests");
+  EXPECT_EQ(p->nodes[0].manifest_file, "etcd.yaml");
+  EXPECT_THAT(Join(p->notes, "\n"), HasSubstr("assuming kubeadm's /etc/kubernetes/manifests/etcd.yaml"));
+  // --manifests-dir and --etcd-manifest-name still win.
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/srv/static";
+  o.manifest_file = "etcd-main.yaml";
+  p = MakePlan(FromManifests({m}), o);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->nodes[0].manifests_dir + "/" + p->nodes[0].manifest_file, "/srv/static/etcd-main.yaml");
+  EXPECT_THAT(Join(p->notes, "\n"), Not(HasSubstr("assuming kubeadm")));
+}
+
+// Issue 11: without the kubelet-config ConfigMap (RBAC, renamed) plan refused.
+TEST(PlanTest, NoKubeletConfigAssumesKubeadmManifestWithANote) {
+  auto p = MakePlan(ApiInput(ThreeNodes(), /*static_pod_path=*/""), BaseOptions());
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  for (const auto& n : p->nodes) EXPECT_EQ(n.manifests_dir + "/" + n.manifest_file, "/etc/kubernetes/manifests/etcd.yaml");
+  EXPECT_THAT(Join(p->notes, "\n"), HasSubstr("node cp1: the kubelet's staticPodPath is not known (the kubelet-config "
+                                              "ConfigMap could not be read); assuming kubeadm's "
+                                              "/etc/kubernetes/manifests/etcd.yaml"));
+}
+
+std::vector<RecordedMember> Recorded(const std::vector<Node>& nodes) {
+  std::vector<RecordedMember> out;
+  for (const auto& n : nodes) out.push_back({n.name, {"https://" + n.ip + ":" + std::to_string(n.peer_port)}, false});
+  return out;
+}
+
+// Issue 11: kubeadm's first node lists only itself in --initial-cluster; planning HA from
+// its manifest alone gave a one-member plan without a word.
+TEST(PlanRefusalTest, PlanMissingMembersOfTheSnapshot) {
+  const auto nodes = ThreeNodes();
+  Input in = FromManifests({FromManifest(nodes[0], "cp1=https://10.0.0.11:2380")});
+  in.snapshot_members = Recorded(nodes);
+  in.snapshot_members_source = "the snapshot's member list (/b/snap.db)";
+  auto p = MakePlan(in, BaseOptions());
   ASSERT_FALSE(p.has_value());
-  EXPECT_THAT(p.error().message(), HasSubstr("pass --manifests-dir DIR"));
+  EXPECT_EQ(p.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(p.error().message(),
+              HasSubstr("the snapshot's member list (/b/snap.db) lists members cp2 https://10.0.0.12:2380, cp3 "
+                        "https://10.0.0.13:2380, which are not in the plan"));
+  EXPECT_THAT(p.error().message(), HasSubstr("--members NAME,..."));
+  // Named on purpose: the others are left out, with the steps to add them back.
+  Options o = BaseOptions();
+  o.members = {"cp1"};
+  p = MakePlan(in, o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(p->nodes.size(), 1u);
+  EXPECT_EQ(p->left_out, (std::vector<std::string>{"cp2", "cp3"}));
+  EXPECT_THAT(RenderRunbook(*p), HasSubstr("left out on purpose (--members): cp2, cp3"));
+  // --members of a member without a node.
+  o.members = {"cp1", "cp9"};
+  EXPECT_FALSE(MakePlan(in, o).has_value());
+  // A sidecar with every member passes its own cross-check.
+  EXPECT_TRUE(MakePlan(SidecarInput(nodes, "/etc/kubernetes/manifests"), BaseOptions()).has_value());
+}
+
+// Issue 11: learners came back as voters without being asked.
+TEST(PlanRefusalTest, LearnersOnlyAsVotersWhenAsked) {
+  const auto nodes = ThreeNodes();
+  Input in = ManifestInput(nodes);
+  in.snapshot_members = Recorded(nodes);
+  in.snapshot_members[2].is_learner = true;
+  in.snapshot_members_source = "the snapshot's member list";
+  auto p = MakePlan(in, BaseOptions());
+  ASSERT_FALSE(p.has_value());
+  EXPECT_THAT(p.error().message(), HasSubstr("member cp3 is a learner in the snapshot's member list"));
+  EXPECT_THAT(p.error().message(), HasSubstr("--learners-as-voters"));
+  Options o = BaseOptions();
+  o.learners_as_voters = true;
+  p = MakePlan(in, o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_THAT(Join(p->notes, "\n"), HasSubstr("member cp3 was a learner; it is restored as a voter"));
+  o = BaseOptions();
+  o.members = {"cp1", "cp2"};  // or kept out
+  p = MakePlan(in, o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(p->left_out, std::vector<std::string>{"cp3"});
+}
+
+// Issue 11: a --wal-dir in the manifest was ignored (etcd started on the restored db with
+// the old WAL and identity).
+TEST(PlanGoldenTest, WalDirIsRestoredAndRepointed) {
+  Node n{.name = "cp1", .ip = "10.0.0.11"};
+  n.wal_dir = "/var/lib/etcd-wal";
+  const std::string text = Manifest(n, "cp1=https://10.0.0.11:2380");
+  auto m = topology::ParseEtcdPod(text);
+  ASSERT_TRUE(m.has_value());
+  m->pod.node = "cp1";
+  auto p = MakePlan(FromManifests({*m}), BaseOptions());
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  const NodePlan& np = p->nodes[0];
+  EXPECT_EQ(np.wal_dir, "/var/lib/etcd-wal");
+  EXPECT_EQ(np.wal_aside_dir, "/var/lib/etcd-wal.before-restore-20240501-120000");
+  EXPECT_EQ(np.wal_restore_dir, "/var/lib/etcd-wal-restore-20240501-120000");
+  EXPECT_THAT(np.restore_args, ::testing::Contains("--wal-dir"));
+  auto edited = ApplyEdits(text, np.edits);
+  ASSERT_TRUE(edited.has_value()) << edited.error().message();
+  auto after = topology::ParseEtcdPod(*edited);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->wal_dir, "/var/lib/etcd-wal-restore-20240501-120000");
+  EXPECT_EQ(*after->HostPath(after->wal_dir), "/var/lib/etcd-wal-restore-20240501-120000");
+  EXPECT_EQ(after->data_dir, "/var/lib/etcd-restore-20240501-120000");
+  CheckAllGoldens("wal_dir_manifest", *p);
+}
+
+// Issue 11: kubeadm-config's etcd.local.dataDir kept naming the moved-aside dir.
+TEST(PlanTest, KubeadmConfigStepWhenTheDataDirMoves) {
+  auto p = MakePlan(ApiInput(ThreeNodes()), BaseOptions());
+  ASSERT_TRUE(p.has_value());
+  EXPECT_THAT(RenderRunbook(*p),
+              HasSubstr("kubectl -n kube-system get configmap kubeadm-config -o yaml | sed 's|^\\( *dataDir: "
+                        "\\)/var/lib/etcd$|\\1/var/lib/etcd-restore-20240501-120000|' | kubectl replace -f -"));
+  Options o = BaseOptions();
+  o.in_place = true;
+  EXPECT_THAT(RenderRunbook(*MakePlan(ApiInput(ThreeNodes()), o)), Not(HasSubstr("kubectl replace")));
 }
 
 TEST(PlanRefusalTest, RelativeSnapshotPathAndUnknownLeader) {
   Options o = BaseOptions();
-  o.snapshot_path = "snap.db";
+  o.snapshot_path = "../snap.db";
   EXPECT_FALSE(MakePlan(SidecarInput(ThreeNodes(), "/m"), o).has_value());
+  // Relative: beside the scripts in the plan bundle.
+  o.snapshot_path = "snap.db";
+  auto rel = MakePlan(SidecarInput(ThreeNodes(), "/m"), o);
+  ASSERT_TRUE(rel.has_value());
+  EXPECT_THAT(RenderScripts(*rel)[2].content, HasSubstr("SNAPSHOT_DEFAULT=\"$BUNDLE_DIR\"/'snap.db'\n"));
   o = BaseOptions();
   o.leader = "cp9";
   auto p = MakePlan(SidecarInput(ThreeNodes(), "/m"), o);

@@ -10,16 +10,20 @@
 # Settable from the environment:
 #   SNAPSHOT             the snapshot on this node (default /backups/snap.db)
 #   HOST_ROOT            prefix of every host path (default empty: the real root)
-#   ETCDCTL_EXT          etcdctl-ext (restore, snapshot status and the cluster checks)
-#   CRICTL               crictl command (split into words)
+#   ETCDCTL_EXT          etcdctl-ext (restore, snapshot status, the cluster checks, whether etcd runs;
+#                        default /opt/krew/etcdrestore/etcdctl-ext)
+#   CRICTL               crictl command (split into words); only for messages, not required
 #   KUBELET_RESTART_CMD  shell command that restarts the kubelet
 #   WAIT_SECONDS         how long to wait for containers and health (default 300)
+# Relative defaults are relative to the plan bundle dir (where this script is); every phase
+# prints the paths it uses.
 set -eu
 
 PLAN_ID='20240501-120000'
 NODE='master-c'
 MEMBER='master-c'
 SNAPSHOT_SHA256='9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
+BUNDLE_DIR=$(cd "$(dirname "$0")" && pwd)
 SNAPSHOT_DEFAULT='/backups/snap.db'
 SNAPSHOT="${SNAPSHOT:-$SNAPSHOT_DEFAULT}"
 HOST_ROOT="${HOST_ROOT:-}"
@@ -38,6 +42,20 @@ DATA_DIR="$HOST_ROOT"'/mnt/ssd/etcd/data'
 ASIDE_DIR="$HOST_ROOT"'/mnt/ssd/etcd/data.before-restore-20240501-120000'
 RESTORE_DIR="$HOST_ROOT"'/mnt/ssd/etcd/data'
 DRY_DIR="$HOST_ROOT"'/mnt/ssd/etcd/data.dry-run'
+WAL_DIR=''
+WAL_RESTORE_DIR=''
+# A data dir that is a mount point (a dedicated disk) cannot be moved: the restore goes
+# into it, its old contents are moved aside inside it (the same file system), and the
+# manifest keeps pointing at it.
+MOUNTED=no
+if [ -d "$DATA_DIR" ] && [ "$(stat -c %d "$DATA_DIR")" != "$(stat -c %d "$DATA_DIR/..")" ]; then
+  MOUNTED=yes
+  ASIDE_DIR="$DATA_DIR/.before-restore-$PLAN_ID"
+  RESTORE_DIR="$DATA_DIR"
+  DRY_DIR="$DATA_DIR/.restore-$PLAN_ID.dry-run"
+fi
+WAL_OF_DATA="${WAL_DIR:-$DATA_DIR}"
+WAL_OF_RESTORE="${WAL_RESTORE_DIR:-$RESTORE_DIR}"
 CONTAINER='etcd'
 DONE="$STASH/.etcdrestore-restored"
 ORIG="$STASH/.orig-$MANIFEST_FILE"
@@ -59,25 +77,64 @@ wait_until() {
   done
 }
 
-# The etcd containers on this node; refuses when crictl fails (then nothing is known).
-etcd_ids() {
-  ids=$($CRICTL ps -q --name "^$CONTAINER\$") || die "crictl failed: cannot tell whether etcd runs (CRICTL=$CRICTL)"
+# in_use DIR: does a running etcd use DIR (its data dir or WAL dir)? Decided from the
+# data itself: etcd holds a write lock on its WAL files while it runs. No container runtime
+# is asked (crictl may be missing on the node). Dies when it cannot tell.
+in_use() {
+  if holder=$("$ETCDCTL_EXT" datadir-in-use "$1" 2>&1); then return 0; else rc=$?; fi
+  [ "$rc" -ne 3 ] || return 1
+  die "cannot tell whether etcd uses $1 ($ETCDCTL_EXT datadir-in-use exited $rc): $holder"
 }
-etcd_gone() { etcd_ids; [ -z "$ids" ]; }
-etcd_running() { etcd_ids; [ -n "$ids" ]; }
+etcd_gone() { ! in_use "$WAL_OF_DATA"; }
+etcd_running() { in_use "$WAL_OF_RESTORE"; }
+# crictl_note TEXT: TEXT, with what crictl says about the etcd container where crictl is
+# installed (a message only: nothing depends on it).
+crictl_note() {
+  # shellcheck disable=SC2086
+  if command -v ${CRICTL%% *} >/dev/null 2>&1 && c=$($CRICTL ps -q --name "^$CONTAINER\$" 2>/dev/null); then
+    say "$1 (crictl: etcd container ${c:-gone})"
+  else
+    say "$1"
+  fi
+}
 healthy() { ctl "$1" endpoint health >/dev/null 2>&1; }
 
+# The sha256 is the whole snapshot file's, as in the plan (snapshot status's hash is etcd's
+# CRC of the db, another number: not printed).
 check_snapshot() {
-  [ -f "$SNAPSHOT" ] || die "snapshot $SNAPSHOT not found: copy it to this node or set SNAPSHOT"
+  [ -f "$SNAPSHOT" ] || die "snapshot $SNAPSHOT not found: copy it to this node (beside this script) or set SNAPSHOT"
   got=$(sha256sum "$SNAPSHOT" | cut -d ' ' -f 1)
   [ "$got" = "$SNAPSHOT_SHA256" ] || die "snapshot $SNAPSHOT has sha256 $got; the plan was made for $SNAPSHOT_SHA256"
-  "$TOOL" snapshot status "$SNAPSHOT" -w table || die "snapshot status of $SNAPSHOT failed"
+  st=$("$TOOL" snapshot status "$SNAPSHOT" -w simple) || die "snapshot status of $SNAPSHOT failed"
+  say "snapshot $SNAPSHOT: sha256 $got (the file's, as planned); revision, keys, size: ${st#*, }"
 }
 
-# restore_cmd DIR [FLAG...]: the restore of this member into DIR.
+# check_space DIR: the file system that will hold DIR has room for the restore (the db, the
+# size of the snapshot, plus a 64 MiB WAL segment).
+check_space() {
+  d=$1
+  while [ ! -e "$d" ]; do d=$(dirname "$d"); done
+  size=$(wc -c < "$SNAPSHOT")
+  need=$(( (size + 67108864) / 1024 + 1 ))
+  avail=$(df -P "$d" | awk 'NR == 2 { print $4 }')
+  case $avail in
+    ''|*[!0-9]*) die "cannot tell the free space on the file system of $d (df -P printed \"$avail\")" ;;
+  esac
+  [ "$avail" -ge "$need" ] || die "the file system of $d has $avail KiB free; the restore needs $need KiB (the snapshot's size plus a 64 MiB WAL segment): free space first"
+  say "check: $d has $avail KiB free, the restore needs $need KiB"
+}
+
+banner() {
+  say "plan $PLAN_ID, member $MEMBER, phase $1: snapshot $SNAPSHOT, tool $TOOL (bundle $BUNDLE_DIR)"
+}
+
+# restore_cmd DIR WALDIR [FLAG...]: the restore of this member into DIR (WALDIR: its --wal-dir,
+# when the manifest has one).
 restore_cmd() {
   dir=$1
-  shift
+  wal=$2
+  shift 2
+  : "$wal"  # no --wal-dir in this member's manifest
   "$TOOL" snapshot restore "$SNAPSHOT" --data-dir "$dir" --name 'master-c' --initial-cluster 'master-a=https://192.168.7.21:12380,master-b=https://192.168.7.22:12380,master-c=https://192.168.7.23:12380' --initial-cluster-token 'etcdrestore-20240501-120000' --initial-advertise-peer-urls 'https://192.168.7.23:12380' --etcd-version '3.4' "$@"
 }
 
@@ -95,11 +152,12 @@ edit_manifest() {
 }
 
 phase_check() {
+  banner check
   check_snapshot
   if [ -f "$DONE" ]; then say "check: the restore is already done on this node ($DONE)"; return 0; fi
   if [ -f "$MANIFESTS/$MANIFEST_FILE" ]; then src="$MANIFESTS/$MANIFEST_FILE"
   elif [ -f "$STASH/$MANIFEST_FILE" ]; then src="$STASH/$MANIFEST_FILE"
-  else die "the etcd manifest $MANIFEST_FILE is neither in $MANIFESTS nor in $STASH"; fi
+  else die "the etcd manifest $MANIFEST_FILE is neither in $MANIFESTS nor in $STASH (the plan assumed that path: plan again with --manifests-dir DIR and --etcd-manifest-name NAME)"; fi
   tmp=$(mktemp)
   if ! edit_manifest "$src" "$tmp"; then
     rm -f "$tmp"
@@ -107,13 +165,20 @@ phase_check() {
   fi
   rm -f "$tmp"
   grep -q -e "$CONTAINER" "$src" || die "$src does not mention the container $CONTAINER"
+  if [ "$MOUNTED" = yes ]; then
+    say "check: $DATA_DIR is a mount point: the restore goes into it (the manifest keeps pointing at it), its old contents move to $ASIDE_DIR"
+  elif [ "$RESTORE_DIR" != "$DATA_DIR" ]; then
+    [ ! -e "$RESTORE_DIR" ] || die "the restore target $RESTORE_DIR already exists"
+  fi
   [ ! -e "$ASIDE_DIR" ] || die "$ASIDE_DIR already exists: the old data dir cannot be moved there"
   [ ! -e "$DRY_DIR" ] || die "$DRY_DIR exists; remove it (a dry run left it)"
-  restore_cmd "$DRY_DIR" --dry-run || die "the dry-run restore failed"
-  say "check: ok (snapshot verified, restore rehearsed, manifest edits apply)"
+  check_space "$RESTORE_DIR"
+  restore_cmd "$DRY_DIR" "$DRY_DIR.wal" --dry-run || die "the dry-run restore failed"
+  say "check: ok (snapshot verified, restore rehearsed, manifest edits apply, space enough)"
 }
 
 phase_stop() {
+  banner stop
   if [ -f "$DONE" ]; then say "stop: the restore is already done on this node"; return 0; fi
   mkdir -p "$STASH"
   for f in "$MANIFESTS"/*; do
@@ -124,17 +189,27 @@ phase_stop() {
     say "stop: moved $f out to $STASH/"
   done
   [ -f "$STASH/$MANIFEST_FILE" ] || die "the etcd manifest is not in $STASH"
-  wait_until "the etcd container to stop" etcd_gone
-  say "stop: etcd is stopped; its manifest waits in $STASH"
+  wait_until "etcd to stop using $WAL_OF_DATA (its WAL lock)" etcd_gone
+  crictl_note "stop: etcd is stopped ($holder); its manifest waits in $STASH"
 }
 
 phase_restore() {
+  banner restore
   if [ -f "$DONE" ]; then say "restore: already done on this node"; return 0; fi
   [ -f "$STASH/$MANIFEST_FILE" ] || die "$STASH/$MANIFEST_FILE not found: run the stop phase first"
   [ ! -e "$MANIFESTS/$MANIFEST_FILE" ] || die "$MANIFESTS/$MANIFEST_FILE exists: etcd would run"
-  etcd_gone || die "an etcd container still runs"
+  etcd_gone || die "etcd still runs on $WAL_OF_DATA: $holder"
   check_snapshot
-  if [ -e "$DATA_DIR" ]; then
+  if [ "$MOUNTED" = yes ]; then
+    # The mount point stays; its contents move aside inside it (one file system: plain renames).
+    mkdir -p "$ASIDE_DIR"
+    for f in "$DATA_DIR"/* "$DATA_DIR"/.[!.]* "$DATA_DIR"/..?*; do
+      [ -e "$f" ] || continue
+      case ${f##*/} in lost+found | .before-restore-"$PLAN_ID") continue ;; esac
+      mv "$f" "$ASIDE_DIR/"
+    done
+    say "restore: $DATA_DIR is a mount point: moved its contents to $ASIDE_DIR (kept)"
+  elif [ -e "$DATA_DIR" ]; then
     [ ! -e "$ASIDE_DIR" ] || die "both $DATA_DIR and $ASIDE_DIR exist; sort them out by hand"
     mv "$DATA_DIR" "$ASIDE_DIR"
     say "restore: moved the old data dir to $ASIDE_DIR (kept)"
@@ -143,18 +218,28 @@ phase_restore() {
   else
     say "restore: there is no old data dir at $DATA_DIR"
   fi
-  [ ! -e "$RESTORE_DIR" ] || die "$RESTORE_DIR exists (an interrupted restore?): move it away by hand, then run this phase again"
-  mkdir -p "$(dirname "$RESTORE_DIR")"
-  restore_cmd "$RESTORE_DIR" || die "the restore into $RESTORE_DIR failed"
+  if [ "$MOUNTED" = yes ]; then
+    target="$DATA_DIR/.restore-$PLAN_ID"
+  else
+    target="$RESTORE_DIR"
+  fi
+  [ ! -e "$target" ] || die "$target exists (an interrupted restore?): move it away by hand, then run this phase again"
+  mkdir -p "$(dirname "$target")"
+  restore_cmd "$target" "$WAL_RESTORE_DIR" || die "the restore into $target failed"
+  if [ "$MOUNTED" = yes ]; then
+    for f in "$target"/*; do mv "$f" "$DATA_DIR/"; done
+    rmdir "$target"
+  fi
   [ -d "$RESTORE_DIR/member/wal" ] || die "the restore did not write $RESTORE_DIR/member/wal"
   [ -f "$ORIG" ] || cp -p "$STASH/$MANIFEST_FILE" "$ORIG"
   edit_manifest "$ORIG" "$STASH/.new-$MANIFEST_FILE" || die "the manifest edit did not apply to $ORIG"
   mv "$STASH/.new-$MANIFEST_FILE" "$STASH/$MANIFEST_FILE"
   : > "$DONE"
-  say "restore: done; the original manifest is kept as $ORIG"
+  say "restore: done into $RESTORE_DIR; the original manifest is kept as $ORIG"
 }
 
 phase_start() {
+  banner start
   [ -f "$DONE" ] || die "the restore phase has not run on this node"
   if [ -f "$STASH/$MANIFEST_FILE" ]; then
     [ ! -e "$MANIFESTS/$MANIFEST_FILE" ] || die "both $STASH/$MANIFEST_FILE and $MANIFESTS/$MANIFEST_FILE exist"
@@ -163,11 +248,12 @@ phase_start() {
   fi
   [ -f "$MANIFESTS/$MANIFEST_FILE" ] || die "$MANIFESTS/$MANIFEST_FILE is missing"
   sh -c "$KUBELET_RESTART_CMD" || die "restarting the kubelet failed ($KUBELET_RESTART_CMD)"
-  wait_until "the etcd container to start" etcd_running
-  say "start: etcd runs; start it on every member, then run verify"
+  wait_until "etcd to run on $WAL_OF_RESTORE (its WAL lock)" etcd_running
+  crictl_note "start: etcd runs ($holder); start it on every member, then run verify"
 }
 
 phase_verify() {
+  banner verify
   wait_until "etcd on this node to be healthy" healthy "$LOCAL_ENDPOINTS"
   wait_until "every member to be healthy" healthy "$ALL_ENDPOINTS"
   list=$(ctl "$LOCAL_ENDPOINTS" member list) || die "member list failed"
@@ -180,6 +266,7 @@ phase_verify() {
 }
 
 phase_finish() {
+  banner finish
   [ -f "$DONE" ] || die "the restore phase has not run on this node"
   healthy "$ALL_ENDPOINTS" || die "the etcd cluster is not healthy: run verify"
   for f in "$STASH"/*; do
