@@ -266,7 +266,8 @@ const std::vector<Group>& Groups() {
 
 // The root's and groups' "Available Commands:" (cobra: name padded to the longest + 2...
 // at least 11 columns).
-std::string GroupUsage(const std::string& path) {
+// help_flag false: cobra's usage before its -h flag exists (the unknown help topic case).
+std::string GroupUsage(const std::string& path, bool help_flag = true) {
   std::vector<std::pair<std::string, std::string>> rows;
   const std::string prefix = path.empty() ? "" : path + " ";
   auto add = [&](const std::string& full, const std::string& short_text) {
@@ -286,7 +287,9 @@ std::string GroupUsage(const std::string& path) {
   for (const auto& [name, text] : rows)
     out += "  " + name + std::string(pad - name.size(), ' ') + " " + text + "\n";
   if (path.empty()) {
-    out += "\nFlags:\n" + FlagUsages({{"help", 'h', "", "help for etcdutl", "", false}, kWriteOut});
+    std::vector<FlagDoc> flags{kWriteOut};
+    if (help_flag) flags.push_back({"help", 'h', "", "help for etcdutl", "", false});
+    out += "\nFlags:\n" + FlagUsages(flags);
   } else {
     out += "\nFlags:\n" + FlagUsages({{"help", 'h', "", "help for " + Leaf(path), "", false}}) +
            "\nGlobal Flags:\n" + FlagUsages({kWriteOut});
@@ -374,8 +377,9 @@ int EtcdutlMain(int argc, char** argv) {
   if (!cmd && used == 0 && !path_words.empty()) {
     const std::string& w = path_words[0];
     if (help_command) {
-      WriteStderr("Unknown help topic [`" + Join(path_words, " ") + "`]\n");
-      WriteStdout(GroupUsage(""));
+      // cobra: Printf("Unknown help topic %#q\n", args) and the root's usage, both on stderr.
+      WriteStderr("Unknown help topic [`" + Join(path_words, "` `") + "`]\n" +
+                  GroupUsage("", false));
       return cli::kExitSuccess;
     }
     std::string suggestions;

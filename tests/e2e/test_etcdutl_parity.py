@@ -101,6 +101,11 @@ class EtcdutlParity(unittest.TestCase):
     def test_unknown(self):
         for args in (["bogus"], ["snapshots"], ["snapshot", "status", "snap1.db", "--bogus"], ["version", "--rev"]):
             self.assertSame(args)
+        # cobra's unknown help topic: the message and the root's usage, all on stderr.
+        real, ours = self.both("help", "bogus", "extra")
+        self.assertEqual((real.rc, real.stdout), (ours.rc, ours.stdout))
+        hashkv = b"  hashkv      Prints the KV history hash of a given file\n"
+        self.assertEqual(real.stderr, ours.stderr.replace(hashkv, b""))
 
     def test_snapshot_status(self):
         for fmt in ("simple", "json", "fields", "table", "protobuf", "yaml"):
