@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -16,10 +17,12 @@ namespace {
 // Batches: a gap of up to kGapPages pages between two wanted pages is read through rather
 // than split into two reads, and a run is read `tail` pages past its last wanted page, so
 // the overflow pages of its last page come with it: the walk passes the most overflow pages
-// it saw on the same tree level last time, at most kTailPages. A branch's children are fetched in
-// windows of at most kBatchBudget bytes; batches alive at once hold at most kInflightBudget.
+// it saw on the same tree level lately, at most kMaxTailBytes (values of up to 2 MiB are
+// then read whole, in the background). A branch's children are fetched in windows of at
+// most kBatchBudget bytes (with 1 MiB values: three or four children a window); batches
+// alive at once hold at most kInflightBudget.
 constexpr uint64_t kGapPages = 8;
-constexpr uint64_t kTailPages = 8;
+constexpr uint64_t kMaxTailBytes = 2u << 20;
 constexpr uint64_t kBatchBudget = 4u << 20;
 constexpr uint64_t kInflightBudget = 24u << 20;
 constexpr size_t kPoolBuffers = 4;
@@ -164,7 +167,8 @@ struct Reader::Batch {
 
 namespace {
 
-// Merges sorted unique page ids into runs [first, first + pages) (see kGapPages/kTailPages).
+// Merges sorted unique page ids into runs [first, first + pages) (see kGapPages; tail pages
+// are read past each run's last page).
 template <typename Fn>
 void ForEachRun(const std::vector<Pgid>& sorted, Pgid limit, uint64_t tail, Fn&& fn) {
   size_t i = 0;
@@ -172,7 +176,7 @@ void ForEachRun(const std::vector<Pgid>& sorted, Pgid limit, uint64_t tail, Fn&&
     Pgid first = sorted[i], last = first;
     size_t j = i + 1;
     while (j < sorted.size() && sorted[j] - last <= kGapPages + 1) last = sorted[j++];
-    Pgid end = std::min(last + 1 + std::min(tail, kTailPages), limit);
+    Pgid end = std::min(last + 1 + tail, limit);
     if (j < sorted.size()) end = std::min(end, sorted[j]);
     fn(first, end - first);
     i = j;
@@ -208,6 +212,7 @@ Reader::BatchHandle::~BatchHandle() {
 }
 
 std::vector<std::pair<size_t, size_t>> Reader::Windows(const std::vector<Pgid>& ids, uint64_t tail) const {
+  tail = std::min<uint64_t>(tail, kMaxTailBytes / meta_.page_size);
   uint64_t pages = 0;
   ForEachRun(SortedIds(ids, 0, ids.size(), meta_.pgid), meta_.pgid, tail, [&](Pgid, uint64_t n) { pages += n; });
   const uint64_t bytes = pages * meta_.page_size;
@@ -222,6 +227,7 @@ Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, si
                                    bool optional) {
   auto b = std::make_unique<Batch>();
   const uint64_t ps = meta_.page_size;
+  tail = std::min<uint64_t>(tail, kMaxTailBytes / ps);
   uint64_t offset = 0;
   ForEachRun(SortedIds(ids, from, to, meta_.pgid), meta_.pgid, tail, [&](Pgid first, uint64_t n) {
     b->runs.push_back({first, n, offset});
@@ -473,16 +479,23 @@ class Walker {
     return Problem(fmt::format("page {}: invalid type: {}", id, PageTypeName(h.flags)));
   }
 
-  // How many pages past a run to read for pages on tree level `level`: the most overflow
-  // pages seen on that level lately (a guess: a page that overflows further is read again).
+  // How many pages past a run to read for pages on tree level `level`: the overflow pages
+  // of most (nine in ten) of the last 32 pages seen on that level. A rare larger page is
+  // read again on its own rather than making every read of the level that large.
   uint64_t TailHint(int level) const {
-    return static_cast<size_t>(level) < tail_hint_.size() ? tail_hint_[level] : 0;
+    if (static_cast<size_t>(level) >= overflow_seen_.size()) return 0;
+    const Seen& s = overflow_seen_[level];
+    const size_t n = std::min<size_t>(s.count, s.last.size());
+    if (n == 0) return 0;
+    std::array<uint32_t, 32> v = s.last;
+    auto nth = v.begin() + static_cast<ptrdiff_t>(std::min(n - 1, n * 9 / 10));
+    std::nth_element(v.begin(), nth, v.begin() + static_cast<ptrdiff_t>(n));
+    return *nth;
   }
   void NoteOverflow(int level, uint32_t overflow) {
-    if (tail_hint_.size() <= static_cast<size_t>(level)) tail_hint_.resize(level + 1, 0);
-    uint64_t& t = tail_hint_[level];
-    // Rise at once, fall slowly, so one small page among large ones does not cost a read each.
-    t = overflow >= t ? std::min<uint64_t>(overflow, kTailPages) : t - (t > 0 && (++decay_ % 64) == 0);
+    if (overflow_seen_.size() <= static_cast<size_t>(level)) overflow_seen_.resize(level + 1);
+    Seen& s = overflow_seen_[level];
+    s.last[s.count++ % s.last.size()] = overflow;
   }
 
   // The child page ids of a branch page, as far as they lie within the page.
@@ -613,8 +626,11 @@ class Walker {
   std::vector<bool>* reached_;
   std::vector<bool> local_reached_;
   Status status_;  // what Reachable reported
-  std::vector<uint64_t> tail_hint_;  // by tree level, see TailHint
-  uint64_t decay_ = 0;
+  struct Seen {
+    std::array<uint32_t, 32> last{};  // overflow counts of the last pages seen, a ring
+    uint64_t count = 0;
+  };
+  std::vector<Seen> overflow_seen_;  // by tree level, see TailHint
 };
 
 Reader::~Reader() {
