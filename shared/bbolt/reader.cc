@@ -716,7 +716,13 @@ Status Reader::Init(int fd, const std::string& path) {
   meta_ = metas[pick].meta;
   meta_page_ = pick;
   high_water_ = meta_.pgid;
-  if (ok0 && ok1) high_water_ = std::max(metas[0].meta.pgid, metas[1].meta.pgid);
+  if (ok0 && ok1) {
+    // The other meta's pages must not be overwritten, but those it names beyond the end of
+    // the file do not exist (a truncated or damaged older meta): appending at the file's end
+    // is safe, and appending at its claimed high water would make a huge sparse file or wrap.
+    const Pgid file_pages = file_size_ / ps;
+    high_water_ = std::max(meta_.pgid, std::min(metas[1 - pick].meta.pgid, file_pages));
+  }
 
   if (meta_.pgid < 3 || meta_.pgid > file_size_ / ps) {
     return Fail(ErrorCode::kCorruption,

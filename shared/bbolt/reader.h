@@ -119,8 +119,9 @@ class Reader {
   uint64_t file_size() const { return file_size_; }
   // bbolt's tx.Size(): meta.pgid * page size (bytes a `snapshot save` would send).
   uint64_t Size() const { return meta_.pgid * meta_.page_size; }
-  // The largest pgid of both valid meta pages: no page at or above it is reachable from
-  // either meta, so a writer may append there.
+  // The largest pgid of both valid meta pages (the other meta's counted only up to the end
+  // of the file): no page at or above it is reachable from either meta, so a writer may
+  // append there.
   Pgid HighWater() const { return high_water_; }
   // The tx root bucket, whose entries are the top-level buckets.
   BucketRef Root() const { return BucketRef{meta_.root, meta_.sequence, {}}; }

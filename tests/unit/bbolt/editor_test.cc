@@ -221,3 +221,36 @@ TEST(BboltEditor, UseAfterCommitIsRefused) {
 
 }  // namespace
 }  // namespace etcdrestore::bbolt
+
+namespace etcdrestore::bbolt {
+namespace {
+
+// Found by tests/fuzz/etcddb_fuzz (crashes/bbolt/etcddb-editor-high-water-*): the meta that
+// is not selected is valid but names a high water mark far beyond the file. The editor
+// appended there: a sparse file of terabytes, or an offset that wrapped. Now it appends at
+// the end of the file, and the result is small and checks clean.
+TEST(BboltEditor, OtherMetaClaimingPagesBeyondTheFileIsNotAppendedTo) {
+  for (uint64_t claimed : {uint64_t{1} << 40, ~uint64_t{0} / 4096}) {
+    TempDir d;
+    const std::string path = d.File("db");
+    bbolt_test::WriteEmptyDb(path);  // meta 1 (txid 1) is selected
+    std::string bytes = ReadAll(path);
+    uint8_t* meta0 = reinterpret_cast<uint8_t*>(bytes.data()) + kPageHeaderSize;
+    Meta m = DecodeMeta(meta0);
+    m.pgid = claimed;
+    EncodeMeta(m, meta0);
+    bbolt_test::WriteAll(path, bytes);
+    {
+      auto r = Reader::Open(path);
+      ASSERT_TRUE(r) << r.error().message();
+      EXPECT_EQ((*r)->meta_page(), 1);
+      EXPECT_EQ((*r)->HighWater(), 4u);  // the file's 4 pages, not the claim
+    }
+    ASSERT_TRUE(SetAndCommit(path, "b", KeyValues{{std::string(3000, 'k'), std::string(3000, 'v')}}));
+    EXPECT_LT(ReadAll(path).size(), 64u * 4096);
+    EXPECT_EQ(Problems(path), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace etcdrestore::bbolt
