@@ -14,7 +14,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -312,7 +315,10 @@ size_t Distance(const std::string& a, const std::string& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1;
+      size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                            std::tolower(static_cast<unsigned char>(b[j - 1]))
+                        ? 0
+                        : 1;
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
     }
     std::swap(prev, cur);
