@@ -109,20 +109,14 @@ def main():
 
         i = 0
         if a.keys:
-            for i in range(a.keys):
-                kind = KINDS[i % len(KINDS)][0]
-                key = f"/registry/{kind}/ns-{i % 97}/obj-{i}".encode()
-                batch.append({"requestPut": {"key": b64(key), "value": b64(rnd.randbytes(a.value_size))}})
-                if len(batch) == 100:
-                    flush()
-            flush()
-            for i in range(0, a.keys, 5):
-                kind = KINDS[i % len(KINDS)][0]
-                key = f"/registry/{kind}/ns-{i % 97}/obj-{i}".encode()
-                batch.append({"requestPut": {"key": b64(key), "value": b64(rnd.randbytes(a.value_size))}})
-                if len(batch) == 100:
-                    flush()
-            flush()
+            for step in (1, 5):  # every key, then a fifth of them again
+                for i in range(0, a.keys, step):
+                    kind = KINDS[i % len(KINDS)][0]
+                    key = f"/registry/{kind}/ns-{i % 97}/obj-{i}".encode()
+                    batch.append({"requestPut": {"key": b64(key), "value": b64(rnd.randbytes(a.value_size))}})
+                    if len(batch) == 100:
+                        flush()
+                flush()
             target = 0  # and no rewrites or deletes below
         while written < target:
             kind, avg = KINDS[i % len(KINDS)]

@@ -279,14 +279,18 @@ void Reader::FetchLoop() {
     if (stop_) return;
     Batch* b = queue_.front();
     queue_.pop_front();
-    b->state = Batch::State::kRunning;
-    lk.unlock();
-    Status st = ReadRuns(*b);
-    lk.lock();
-    b->status = std::move(st);
-    b->state = Batch::State::kDone;
-    cv_.notify_all();
+    RunBatch(*b, lk);
   }
+}
+
+void Reader::RunBatch(Batch& b, std::unique_lock<std::mutex>& lk) {
+  b.state = Batch::State::kRunning;
+  lk.unlock();
+  Status st = ReadRuns(b);
+  lk.lock();
+  b.status = std::move(st);
+  b.state = Batch::State::kDone;
+  cv_.notify_all();
 }
 
 Status Reader::Await(Batch& b) {
@@ -306,13 +310,7 @@ Status Reader::Await(Batch& b) {
       cv_.wait(lk);
       continue;
     }
-    job->state = Batch::State::kRunning;
-    lk.unlock();
-    Status st = ReadRuns(*job);
-    lk.lock();
-    job->status = std::move(st);
-    job->state = Batch::State::kDone;
-    cv_.notify_all();
+    RunBatch(*job, lk);
   }
   return b.status;
 }

@@ -197,6 +197,8 @@ class Reader {
   // into memory the batch owns. Valid while the batch lives.
   Result<PageView> BatchPage(Batch& b, Pgid id);
   Status ReadRuns(Batch& b);
+  // Reads a batch taken off the queue, with mu_ (held by lk) released meanwhile.
+  void RunBatch(Batch& b, std::unique_lock<std::mutex>& lk);
   void Release(std::unique_ptr<Batch> b);
   void FetchLoop();
 
