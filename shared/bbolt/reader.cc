@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -162,7 +163,10 @@ struct Reader::Batch {
   bool lazy = false;
   State state = State::kQueued;
   Status status;          // the read's outcome, once kDone
-  std::deque<std::vector<uint8_t>> extra;  // pages read on their own; deque: stable addresses
+  // Pages read on their own (a page whose overflow runs past its run, or any page of a
+  // lazy batch), by id; map nodes do not move. Each is dropped (ReleasePage) once the walk
+  // is done with it, so at most a few are held at a time whatever their size.
+  std::map<Pgid, std::vector<uint8_t>> extra;
 };
 
 namespace {
@@ -363,10 +367,16 @@ Result<Reader::PageView> Reader::BatchPage(Batch& b, Pgid id) {
       }
     }
   }
-  auto& out = b.extra.emplace_back();
+  if (auto it = b.extra.find(id); it != b.extra.end()) {
+    return PageView{DecodePageHeader(it->second.data()), std::span<const uint8_t>(it->second)};
+  }
+  std::vector<uint8_t> out;
   ASSIGN_OR_RETURN(PageHeader h, ReadPageInto(id, &out));
-  return PageView{h, std::span<const uint8_t>(out)};
+  auto& kept = b.extra[id] = std::move(out);
+  return PageView{h, std::span<const uint8_t>(kept)};
 }
+
+void Reader::ReleasePage(Batch& b, Pgid id) { b.extra.erase(id); }
 
 Result<PageHeader> Reader::ReadPageInto(Pgid id, std::vector<uint8_t>* out) {
   const uint64_t ps = meta_.page_size;
@@ -575,6 +585,7 @@ class Walker {
         std::optional<std::string_view> child_hi = i + 1 < keys.size() ? std::optional(keys[i + 1]) : hi;
         RETURN_IF_ERROR(Visit(ids[i], view->header, view->bytes, level + 1, depth, keys[i], child_hi, prev, have_prev,
                               std::move(mine)));
+        r_.ReleasePage(*cur.get(), ids[i]);  // done with it and its subtree
       }
       cur = std::move(next);
     }

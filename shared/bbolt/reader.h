@@ -196,6 +196,8 @@ class Reader {
   // Page id from an awaited batch; a page the batch does not hold whole is read on its own
   // into memory the batch owns. Valid while the batch lives.
   Result<PageView> BatchPage(Batch& b, Pgid id);
+  // Frees what BatchPage read of page id on its own, if anything; views of it end.
+  void ReleasePage(Batch& b, Pgid id);
   Status ReadRuns(Batch& b);
   // Reads a batch taken off the queue, with mu_ (held by lk) released meanwhile.
   void RunBatch(Batch& b, std::unique_lock<std::mutex>& lk);
