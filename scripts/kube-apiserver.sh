@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# A real kube-apiserver for the kubectl-etcdrestore e2e tests.
+# A real kube-apiserver and kubelet for the kubectl-etcdrestore e2e tests and the demo.
 #
-# Debian ships no kube-apiserver binary, but its `kubernetes` source package is the full
-# upstream tree (v1.20.2 in bookworm) with a complete vendor/: we build cmd/kube-apiserver
+# Debian ships neither binary, but its `kubernetes` source package is the full upstream tree
+# (v1.20.2 in bookworm) with a complete vendor/: we build cmd/kube-apiserver and cmd/kubelet
 # from it offline with Debian's Go, once per machine, into a cache outside the checkout
 # keyed by the Debian version:
-#   ${ETCDRESTORE_CACHE:-~/.cache/etcdrestore}/kube-apiserver/<debian version>/kube-apiserver
+#   ${ETCDRESTORE_CACHE:-~/.cache/etcdrestore}/kube-apiserver/<debian version>/{kube-apiserver,kubelet}
 #
 # Usage: scripts/kube-apiserver.sh COMMAND
-#   path     print the cached binary's path; build it first if it is missing (~4 min on 2 cores,
-#            build log on stderr)
-#   version  print the cache key (the Debian source version)
+#   path          print the cached kube-apiserver's path; build it first if it is missing
+#                 (~4 min on 2 cores, build log on stderr)
+#   kubelet-path  print the cached kubelet's path, building what is missing first
+#   build         make sure both are cached; print both paths (one line each)
+#   version       print the cache key (the Debian source version)
 #
-# Building needs root the first time (apt-get build-dep, deb-src entry); later calls only read
-# the cache. Concurrent callers wait on a lock instead of building twice.
+# Whatever is missing is built by ONE `make WHAT="cmd/kube-apiserver cmd/kubelet"` (the two
+# share most packages; ~7 min niced on 2 busy cores for both); when kube-apiserver is already
+# cached only the kubelet is built, and `path` alone never waits for a kubelet build it does not
+# need. Building needs root the first time (apt-get build-dep, deb-src entry); later calls only
+# read the cache. Concurrent callers wait on a lock instead of building twice.
 #
 # Facts this relies on (see docs/kube-apiserver.md of the reference notes): Kubernetes 1.20
-# builds in GOPATH mode only through `make WHAT=cmd/kube-apiserver` (module mode fails with
-# "updates to go.mod needed"; a plain `go build` lacks the generated OpenAPI file).
+# builds in GOPATH mode only through `make WHAT=cmd/...` (module mode fails with "updates to
+# go.mod needed"; a plain `go build` lacks the generated OpenAPI file). CGO_ENABLED=0 gives
+# static binaries; the kubelet then runs with the cgroupfs driver (tests/e2e/realnode).
 set -euo pipefail
 
 CACHE=${ETCDRESTORE_CACHE:-$HOME/.cache/etcdrestore}/kube-apiserver
@@ -54,8 +60,10 @@ BUILD_WORK=
 cleanup() { [ -z "$BUILD_WORK" ] || rm -rf "$BUILD_WORK"; }
 trap cleanup EXIT
 
-build() { # build DEST_DIR VERSION
-  local dest=$1 version=$2 work
+build() { # build DEST_DIR VERSION COMPONENT... (kube-apiserver, kubelet)
+  local dest=$1 version=$2 work c what=
+  shift 2
+  for c in "$@"; do what="$what${what:+ }cmd/$c"; done
   ensure_deb_src
   if ! command -v go >/dev/null || ! command -v make >/dev/null; then
     [ "$(id -u)" = 0 ] || { log "go/make missing and not root: cannot install the build dependencies"; return 1; }
@@ -63,37 +71,53 @@ build() { # build DEST_DIR VERSION
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/kube-apiserver-build.XXXXXX")
   BUILD_WORK=$work
-  log "building kube-apiserver from Debian source $version in $work (about 4 minutes)"
+  log "building $* from Debian source $version in $work (about 4 minutes each, 7 for both)"
   ( cd "$work" && apt-get source -qq "kubernetes=$version" >/dev/null 2>&1 ) ||
     ( cd "$work" && apt-get source -qq kubernetes >/dev/null )
   local tree
   tree=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-*' | head -n 1)
-  [ -d "$tree/cmd/kube-apiserver" ] || { log "no cmd/kube-apiserver in $tree"; return 1; }
+  for c in "$@"; do [ -d "$tree/cmd/$c" ] || { log "no cmd/$c in $tree"; return 1; }; done
   # hack/lib/init.sh sets GO111MODULE=off; everything comes from the tree's vendor/.
   ( cd "$tree" && env -u GOFLAGS GOPROXY=off GOFLAGS= CGO_ENABLED=0 HOME="$work" GOCACHE="$work/gocache" \
-      make WHAT=cmd/kube-apiserver >&2 )
+      make WHAT="$what" >&2 )
   mkdir -p "$dest"
-  install -m 0755 "$tree/_output/bin/kube-apiserver" "$dest/kube-apiserver.tmp"
-  mv -f "$dest/kube-apiserver.tmp" "$dest/kube-apiserver"
-  "$dest/kube-apiserver" --version >&2
+  for c in "$@"; do
+    install -m 0755 "$tree/_output/bin/$c" "$dest/$c.tmp"
+    mv -f "$dest/$c.tmp" "$dest/$c"
+    "$dest/$c" --version >&2
+  done
 }
 
-ensure_binary() {
-  local version dest
+missing() { # DEST COMPONENT...: the components not cached in DEST
+  local dest=$1 c out=()
+  shift
+  for c in "$@"; do [ -x "$dest/$c" ] || out+=("$c"); done
+  printf '%s\n' "${out[@]}"
+}
+
+ensure() { # COMPONENT...: build what is missing (one make), print each path
+  local version dest c
   version=$(debian_version)
   dest=$CACHE/$version
-  if [ ! -x "$dest/kube-apiserver" ]; then
+  if [ -n "$(missing "$dest" "$@")" ]; then
     mkdir -p "$CACHE"
     exec 9>"$CACHE/.lock"
     flock 9
-    [ -x "$dest/kube-apiserver" ] || build "$dest" "$version"
+    local todo
+    mapfile -t todo < <(missing "$dest" "$@")
+    if ((${#todo[@]})); then build "$dest" "$version" "${todo[@]}"; fi
     exec 9>&-
   fi
-  printf '%s\n' "$dest/kube-apiserver"
+  for c in "$@"; do printf '%s\n' "$dest/$c"; done
 }
 
 case ${1:-} in
-  path) ensure_binary ;;
+  path) ensure kube-apiserver ;;
+  kubelet-path)
+    # kube-apiserver shares most of the kubelet's build: when both are missing, one make builds both.
+    version=$(debian_version)
+    if [ -x "$CACHE/$version/kube-apiserver" ]; then ensure kubelet; else ensure kube-apiserver kubelet | tail -n 1; fi ;;
+  build) ensure kube-apiserver kubelet ;;
   version) debian_version ;;
-  *) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,26s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
