@@ -151,11 +151,6 @@ Result<BucketRef> DecodeBucketValue(std::string_view value) {
 // What a batch holds: runs of pages read into buf (or, when lazy, nothing: every page is
 // read on its own into extra).
 struct Reader::Batch {
-  struct Run {
-    Pgid first = 0;
-    uint64_t pages = 0;
-    uint64_t offset = 0;  // in buf
-  };
   enum class State { kQueued, kRunning, kDone };
   std::vector<Run> runs;  // sorted by first, disjoint
   std::vector<uint8_t> buf;
@@ -168,37 +163,6 @@ struct Reader::Batch {
   // is done with it, so at most a few are held at a time whatever their size.
   std::map<Pgid, std::vector<uint8_t>> extra;
 };
-
-namespace {
-
-// Merges sorted unique page ids into runs [first, first + pages) (see kGapPages; tail pages
-// are read past each run's last page).
-template <typename Fn>
-void ForEachRun(const std::vector<Pgid>& sorted, Pgid limit, uint64_t tail, Fn&& fn) {
-  size_t i = 0;
-  while (i < sorted.size()) {
-    Pgid first = sorted[i], last = first;
-    size_t j = i + 1;
-    while (j < sorted.size() && sorted[j] - last <= kGapPages + 1) last = sorted[j++];
-    Pgid end = std::min(last + 1 + tail, limit);
-    if (j < sorted.size()) end = std::min(end, sorted[j]);
-    fn(first, end - first);
-    i = j;
-  }
-}
-
-std::vector<Pgid> SortedIds(const std::vector<Pgid>& ids, size_t from, size_t to, Pgid limit) {
-  std::vector<Pgid> v;
-  v.reserve(to - from);
-  for (size_t i = from; i < to; ++i) {
-    if (ids[i] >= 2 && ids[i] < limit) v.push_back(ids[i]);
-  }
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
-}
-
-}  // namespace
 
 Reader::BatchHandle::BatchHandle(Reader* r, std::unique_ptr<Batch> b) : r_(r), b_(std::move(b)) {}
 
@@ -215,29 +179,54 @@ Reader::BatchHandle::~BatchHandle() {
   if (b_) r_->Release(std::move(b_));
 }
 
-std::vector<std::pair<size_t, size_t>> Reader::Windows(const std::vector<Pgid>& ids, uint64_t tail) const {
+// The runs that read ids[from, to): ids sorted, merged into runs [first, first + pages)
+// across gaps of up to kGapPages, and `tail` pages read past each run's last page (up to
+// the next run or `limit`). Returns the bytes they take.
+uint64_t Reader::RunsOf(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail,
+                        std::vector<Run>* runs) const {
+  const Pgid limit = meta_.pgid;
+  std::vector<Pgid> sorted;
+  sorted.reserve(to - from);
+  for (size_t i = from; i < to; ++i) {
+    if (ids[i] >= 2 && ids[i] < limit) sorted.push_back(ids[i]);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  uint64_t offset = 0;
+  size_t i = 0;
+  while (i < sorted.size()) {
+    Pgid first = sorted[i], last = first;
+    size_t j = i + 1;
+    while (j < sorted.size() && sorted[j] - last <= kGapPages + 1) last = sorted[j++];
+    Pgid end = std::min(last + 1 + tail, limit);
+    if (j < sorted.size()) end = std::min(end, sorted[j]);
+    runs->push_back({first, end - first, offset});
+    offset += (end - first) * meta_.page_size;
+    i = j;
+  }
+  return offset;
+}
+
+std::vector<Reader::Window> Reader::Plan(const std::vector<Pgid>& ids, uint64_t tail) const {
   tail = std::min<uint64_t>(tail, kMaxTailBytes / meta_.page_size);
-  uint64_t pages = 0;
-  ForEachRun(SortedIds(ids, 0, ids.size(), meta_.pgid), meta_.pgid, tail, [&](Pgid, uint64_t n) { pages += n; });
-  const uint64_t bytes = pages * meta_.page_size;
-  const size_t count = std::max<size_t>(1, (bytes + kBatchBudget - 1) / kBatchBudget);
+  Window all{0, ids.size(), {}, 0};
+  all.bytes = RunsOf(ids, 0, ids.size(), tail, &all.runs);
+  const size_t count = std::max<uint64_t>(1, (all.bytes + kBatchBudget - 1) / kBatchBudget);
+  if (count == 1) return {std::move(all)};  // the common case: the runs are already made
   const size_t per = std::max<size_t>(1, (ids.size() + count - 1) / count);
-  std::vector<std::pair<size_t, size_t>> w;
-  for (size_t from = 0; from < ids.size(); from += per) w.emplace_back(from, std::min(ids.size(), from + per));
+  std::vector<Window> w;
+  for (size_t from = 0; from < ids.size(); from += per) {
+    Window win{from, std::min(ids.size(), from + per), {}, 0};
+    win.bytes = RunsOf(ids, win.from, win.to, tail, &win.runs);
+    w.push_back(std::move(win));
+  }
   return w;
 }
 
-Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail,
-                                   bool optional) {
+Reader::BatchHandle Reader::Submit(Window w, bool optional) {
   auto b = std::make_unique<Batch>();
-  const uint64_t ps = meta_.page_size;
-  tail = std::min<uint64_t>(tail, kMaxTailBytes / ps);
-  uint64_t offset = 0;
-  ForEachRun(SortedIds(ids, from, to, meta_.pgid), meta_.pgid, tail, [&](Pgid first, uint64_t n) {
-    b->runs.push_back({first, n, offset});
-    offset += n * ps;
-  });
-  b->bytes = offset;
+  b->runs = std::move(w.runs);
+  b->bytes = w.bytes;
   std::unique_lock lk(mu_);
   if (optional && inflight_bytes_ + b->bytes > kInflightBudget / 2) return BatchHandle();
   if (b->runs.empty() || inflight_bytes_ + b->bytes > kInflightBudget) {
@@ -268,7 +257,7 @@ Reader::BatchHandle Reader::Submit(const std::vector<Pgid>& ids, size_t from, si
 
 Status Reader::ReadRuns(Batch& b) {
   const uint64_t ps = meta_.page_size;
-  for (const Batch::Run& run : b.runs) {
+  for (const Run& run : b.runs) {
     RETURN_IF_ERROR(ReadAt(fd_, path_, b.buf.data() + run.offset, run.pages * ps, run.first * ps));
     bytes_read_ += run.pages * ps;
     ++read_calls_;
@@ -355,9 +344,9 @@ Result<Reader::PageView> Reader::BatchPage(Batch& b, Pgid id) {
                             meta_.pgid, file_size_, ps));
   }
   auto it = std::upper_bound(b.runs.begin(), b.runs.end(), id,
-                             [](Pgid v, const Batch::Run& r) { return v < r.first; });
+                             [](Pgid v, const Run& r) { return v < r.first; });
   if (it != b.runs.begin()) {
-    const Batch::Run& run = *std::prev(it);
+    const Run& run = *std::prev(it);
     if (id < run.first + run.pages) {
       const uint8_t* p = b.buf.data() + run.offset + (id - run.first) * ps;
       PageHeader h = DecodePageHeader(p);
@@ -546,15 +535,15 @@ class Walker {
     }
     const std::vector<Pgid> ids = ChildIds(h, page);
     const uint64_t tail = TailHint(level + 1);
-    const auto windows = r_.Windows(ids, tail);
-    BatchHandle cur = pre ? std::move(pre) : r_.Submit(ids, windows[0].first, windows[0].second, tail);
+    auto windows = r_.Plan(ids, tail);
+    BatchHandle cur = pre ? std::move(pre) : r_.Submit(std::move(windows[0]));
     for (size_t w = 0; w < windows.size(); ++w) {
       BatchHandle next;
-      if (w + 1 < windows.size()) next = r_.Submit(ids, windows[w + 1].first, windows[w + 1].second, tail);
+      if (w + 1 < windows.size()) next = r_.Submit(std::move(windows[w + 1]));
       RETURN_IF_ERROR(r_.Await(*cur.get()));
       // The children of the next kSiblingsAhead branch children, queued before this one is
       // walked so that reading overlaps walking (by index in the window).
-      const size_t from = windows[w].first, to = windows[w].second;
+      const size_t from = windows[w].from, to = windows[w].to;
       std::vector<BatchHandle> ahead(to - from);
       size_t queued_to = from + 1;
       for (size_t i = from; i < to; ++i) {
@@ -578,8 +567,7 @@ class Walker {
             std::vector<Pgid> grand = ChildIds(sibling->header, sibling->bytes);
             if (grand.empty()) continue;
             const uint64_t gtail = TailHint(level + 2);
-            auto gw = r_.Windows(grand, gtail);
-            ahead[queued_to - from] = r_.Submit(grand, gw[0].first, gw[0].second, gtail, /*optional=*/true);
+            ahead[queued_to - from] = r_.Submit(std::move(r_.Plan(grand, gtail)[0]), /*optional=*/true);
           }
         }
         std::optional<std::string_view> child_hi = i + 1 < keys.size() ? std::optional(keys[i + 1]) : hi;

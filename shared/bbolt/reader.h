@@ -184,12 +184,27 @@ class Reader {
   Result<PageHeader> ReadPageInto(Pgid id, std::vector<uint8_t>* out);
   // Checks a page header read at page id against id and the high water mark.
   Status CheckHeader(Pgid id, const PageHeader& h) const;
-  // The windows (ranges of indexes into ids, in order) to fetch ids in, each one batch.
-  // `tail`: pages to read past the last wanted page of a run (its likely overflow).
-  std::vector<std::pair<size_t, size_t>> Windows(const std::vector<Pgid>& ids, uint64_t tail) const;
-  // Queues ids[from, to) for the helper thread. An `optional` batch (read-ahead) is not
-  // made (empty handle) when batches alive hold half the memory budget already.
-  BatchHandle Submit(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail, bool optional = false);
+  // Pages [first, first + pages) of the file, read to offset `offset` of a batch's buffer.
+  struct Run {
+    Pgid first = 0;
+    uint64_t pages = 0;
+    uint64_t offset = 0;
+  };
+  // ids[from, to) fetched as one batch: the runs to read (sorted, disjoint) and their bytes.
+  struct Window {
+    size_t from = 0, to = 0;
+    std::vector<Run> runs;
+    uint64_t bytes = 0;
+  };
+  // Splits ids into windows of about kBatchBudget bytes each (index ranges, in order), with
+  // the runs each reads. `tail`: pages to read past the last wanted page of a run (its
+  // likely overflow).
+  std::vector<Window> Plan(const std::vector<Pgid>& ids, uint64_t tail) const;
+  // The runs that read ids[from, to) into *runs (see Plan); returns their bytes.
+  uint64_t RunsOf(const std::vector<Pgid>& ids, size_t from, size_t to, uint64_t tail, std::vector<Run>* runs) const;
+  // Queues window w for the helper thread. An `optional` batch (read-ahead) is not made
+  // (empty handle) when batches alive hold half the memory budget already.
+  BatchHandle Submit(Window w, bool optional = false);
   // Waits until the batch is read; meanwhile reads it here if the helper has not started
   // it, or reads other queued batches.
   Status Await(Batch& b);
