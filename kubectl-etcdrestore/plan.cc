@@ -258,7 +258,7 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   } else if (f.output == "json") {
     std::fputs(plan::RenderJson(p).c_str(), stdout);
   } else {
-    auto files = plan::RenderScripts(p);
+    ASSIGN_OR_RETURN(auto files, plan::RenderScripts(p));
     if (o.tool == plan::RestoreTool::kEtcdctlExt && f.etcdctl_ext.empty()) {
       // The bundle carries the etcdctl-ext the scripts run, with its sha256.
       const std::string exe = InstalledEtcdctlExt();

@@ -64,6 +64,25 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
+// Escapes s for the pattern (BRE) / replacement side of a sed `s|...|...|` command.
+std::string SedPattern(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\.[]*^$|").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string SedReplacement(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '&' || c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::string Command(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
@@ -98,39 +117,43 @@ int64_t EpochSeconds(const Parsed& p) {
   return days * 86400 + p.h * 3600 + p.mi * 60 + p.s;
 }
 
-// Line-wise edit helpers shared by ApplyEdits (and mirrored by the sed of render.cc).
+// Line-wise edit helpers of ApplyEdits: the semantics of edit_manifest in
+// templates/edit_manifest.sh (tests/unit/plan runs both on the same manifests).
 bool IsPathChar(char c) {
   return isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-';
 }
 
-// `key: VALUE` line (YAML or JSON, optional list dash and quotes, optional trailing comma).
-bool KeyLineMatches(std::string_view line, std::string_view key, std::string_view value) {
+// `key: VALUE` line (YAML or JSON, optional list dash and quotes, optional trailing comma):
+// the position of VALUE in it, npos when the line is something else.
+size_t KeyValueAt(std::string_view line, std::string_view key, std::string_view value) {
+  constexpr size_t kNo = std::string_view::npos;
   size_t i = 0;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
   if (line.substr(i, 2) == "- ") i += 2;
   bool quoted_key = i < line.size() && line[i] == '"';
   if (quoted_key) ++i;
-  if (line.substr(i, key.size()) != key) return false;
+  if (line.substr(i, key.size()) != key) return kNo;
   i += key.size();
   if (quoted_key) {
-    if (i >= line.size() || line[i] != '"') return false;
+    if (i >= line.size() || line[i] != '"') return kNo;
     ++i;
   }
-  if (i >= line.size() || line[i] != ':') return false;
+  if (i >= line.size() || line[i] != ':') return kNo;
   ++i;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
   bool quoted = i < line.size() && (line[i] == '"' || line[i] == '\'');
   char q = quoted ? line[i] : 0;
   if (quoted) ++i;
-  if (line.substr(i, value.size()) != value) return false;
+  if (line.substr(i, value.size()) != value) return kNo;
+  const size_t at = i;
   i += value.size();
   if (quoted) {
-    if (i >= line.size() || line[i] != q) return false;
+    if (i >= line.size() || line[i] != q) return kNo;
     ++i;
   }
   if (i < line.size() && line[i] == ',') ++i;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-  return i == line.size();
+  return i == line.size() ? at : kNo;
 }
 
 // Replaces `FLAG=FROM` / `FLAG FROM` words (FLAG: --data-dir, --wal-dir); returns whether
@@ -218,8 +241,8 @@ Result<std::string> ApplyEdits(const std::string& manifest, const std::vector<Ma
         if (EditFlagWord(line, e.field, e.from, e.to)) ++changed;
       } else {
         const std::string key = e.field == "hostPath" ? "path" : "mountPath";
-        if (KeyLineMatches(line, key, e.from)) {
-          line.replace(line.rfind(e.from), e.from.size(), e.to);
+        if (size_t at = KeyValueAt(line, key, e.from); at != std::string::npos) {
+          line.replace(at, e.from.size(), e.to);
           ++changed;
         }
       }
@@ -703,6 +726,8 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     p.nodes.push_back(std::move(n));
   }
 
+  for (const auto* m : by_name) p.expected_members.push_back({m->name, m->peer_urls, false});
+
   // Cluster-wide steps.
   const std::string ctl = p.tool == RestoreTool::kEtcdutl ? p.etcdctl_path : p.etcdctl_ext_path;
   std::vector<std::string> endpoints;
@@ -743,9 +768,11 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   if (new_dirs.size() == 1 && old_dirs.size() == 1) {
     finish.push_back("# once, from a machine with kubectl: kubeadm-config's etcd.local.dataDir must name the new dir "
                      "(kubeadm upgrade writes the etcd manifest from it)");
-    finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o yaml | sed " +
-                     Quote("s|^\\( *dataDir: \\)" + *old_dirs.begin() + "$|\\1" + *new_dirs.begin() + "|") +
-                     " | kubectl replace -f -");
+    p.kubeadm_config_command = "kubectl -n kube-system get configmap kubeadm-config -o yaml | sed " +
+                               Quote("s|^\\( *dataDir: \\)" + SedPattern(*old_dirs.begin()) + "$|\\1" +
+                                     SedReplacement(*new_dirs.begin()) + "|") +
+                               " | kubectl replace -f -";
+    finish.push_back(p.kubeadm_config_command);
     finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o yaml | grep dataDir    # must print " +
                      *new_dirs.begin());
   } else if (!new_dirs.empty()) {

@@ -187,6 +187,11 @@ struct Plan {
   bool in_place = false;
   std::string etcdctl_ext_path, etcdutl_path, etcdctl_path;
   std::vector<std::string> left_out;  // members not restored (--members), with a join note
+  // The member list the restored cluster must have (the verify phase checks it), by name.
+  std::vector<RecordedMember> expected_members;
+  // The command that points kubeadm-config's etcd.local.dataDir at the restored dir (run
+  // once with kubectl), empty when the data dir keeps its path or the nodes differ.
+  std::string kubeadm_config_command;
   std::vector<NodePlan> nodes;       // run order; the leader (if known) last
   std::vector<Step> cluster_steps;   // after every node's steps
   std::vector<std::string> notes;    // input problems and warnings, for the person
@@ -203,7 +208,9 @@ uint64_t SizeBump(int64_t revision, int64_t age_seconds, std::string* reason);
 // kInvalidArgument on other text.
 Result<int64_t> SecondsBetween(const std::string& from, const std::string& to);
 
-// Applies the edits to manifest text the way the generated scripts do (line-wise: a
+// Applies the edits to manifest text as edit_manifest of templates/edit_manifest.sh does in
+// the node scripts (one edit description, two implementations compared on the same
+// manifests by tests/unit/plan; line-wise: a
 // `hostPath`/`mountPath` edit rewrites lines `path: FROM` / `mountPath: FROM`, quoted or
 // not, YAML or JSON; a `--data-dir` edit rewrites the word `--data-dir=FROM`). Fails with
 // kFailedPrecondition unless exactly one line changes per edit, naming the edit that did

@@ -13,7 +13,8 @@
 // are prefixed with $HOST_ROOT; the kubelet restart ($KUBELET_RESTART_CMD), crictl
 // ($CRICTL), the tools ($ETCDCTL_EXT or $ETCDUTL/$ETCDCTL), the snapshot ($SNAPSHOT) and
 // the wait limit ($WAIT_SECONDS) are settable from the environment, so a test can run a
-// script in a sandbox. `check` touches nothing on the node.
+// script in a sandbox. `check` touches nothing on the node. The script text is the template
+// shared/plan/templates/node.sh (template.h), filled with the plan's values.
 //
 // RenderJson: the plan as data (pretty JSON, trailing newline).
 #ifndef ETCDRESTORE_SHARED_PLAN_RENDER_H_
@@ -23,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "shared/base/error.h"
 #include "shared/plan/plan.h"
 
 namespace etcdrestore::plan {
@@ -36,15 +38,18 @@ struct File {
 };
 // README.md, plan.json (RenderJson), then "etcdrestore-<node>.sh" per node in run order
 // (the node name with characters outside [A-Za-z0-9._-] replaced by '_').
-std::vector<File> RenderScripts(const Plan& p);
+// Fails only when a template and this code disagree (template.h): a bug.
+Result<std::vector<File>> RenderScripts(const Plan& p);
+
+// The manifest edit of the node scripts on its own, for tests: a script that runs as
+// `sh SCRIPT SRC DST` and writes SRC with `edits` to DST the way the node scripts do (the
+// same template function, the same edit description that ApplyEdits applies in C++).
+Result<std::string> RenderEditScript(const std::vector<ManifestEdit>& edits);
 
 std::string RenderJson(const Plan& p);
 
 // Single-quotes s for POSIX sh ('it'\''s').
 std::string ShellQuote(const std::string& s);
-// Escapes s for the pattern (BRE) / replacement side of a sed `s|...|...|` command.
-std::string SedPattern(const std::string& s);
-std::string SedReplacement(const std::string& s);
 
 }  // namespace etcdrestore::plan
 

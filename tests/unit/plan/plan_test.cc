@@ -10,8 +10,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +23,7 @@
 
 #include "shared/base/strings.h"
 #include "shared/plan/render.h"
+#include "shared/plan/template.h"
 #include "shared/topology/sidecar.h"
 #include "shared/topology/topology.h"
 
@@ -242,7 +246,9 @@ void CheckGolden(const std::string& name, const std::string& got) {
 void CheckAllGoldens(const std::string& name, const Plan& p) {
   CheckGolden(name + "/runbook.txt", RenderRunbook(p));
   CheckGolden(name + "/plan.json", RenderJson(p));
-  for (const auto& f : RenderScripts(p)) {
+  auto files = RenderScripts(p);
+  ASSERT_TRUE(files.has_value()) << files.error().message();
+  for (const auto& f : *files) {
     CheckGolden(name + "/" + f.name, f.content);
     if (f.executable) {
       const std::string tmp = ::testing::TempDir() + "/plan-syntax.sh";
@@ -255,6 +261,8 @@ void CheckAllGoldens(const std::string& name, const Plan& p) {
       EXPECT_THAT(f.content, Not(HasSubstr("crictl failed")));
       // restore_cmd's status is the restore's: the restore is its last command.
       EXPECT_THAT(f.content, HasSubstr(" \"$@\"\n}\n\n# ctl ENDPOINTS"));
+      // Every placeholder of the template is filled.
+      EXPECT_FALSE(std::regex_search(f.content, std::regex("@[A-Z][A-Z0-9_]*@"))) << f.name;
     }
   }
 }
@@ -544,7 +552,7 @@ TEST(PlanRefusalTest, RelativeSnapshotPathAndUnknownLeader) {
   o.snapshot_path = "snap.db";
   auto rel = MakePlan(SidecarInput(ThreeNodes(), "/m"), o);
   ASSERT_TRUE(rel.has_value());
-  EXPECT_THAT(RenderScripts(*rel)[2].content, HasSubstr("SNAPSHOT_DEFAULT=\"$BUNDLE_DIR\"/'snap.db'\n"));
+  EXPECT_THAT((*RenderScripts(*rel))[2].content, HasSubstr("\nSNAPSHOT_PATH='snap.db'\n"));
   o = BaseOptions();
   o.leader = "cp9";
   auto p = MakePlan(SidecarInput(ThreeNodes(), "/m"), o);
@@ -616,10 +624,113 @@ TEST(ManifestEditTest, RefusesWhenALineIsMissingOrRepeated) {
   EXPECT_EQ(*d, "- --data-dir=/new\n- --data-dir=/var/lib/etcd-old\n");
 }
 
+// One edit description, two implementations: the node scripts' edit_manifest
+// (templates/edit_manifest.sh, run here with sh on a copy) and ApplyEdits must write the
+// same manifest, and refuse the same manifests.
+struct ShResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+ShResult RunEditScript(const std::vector<ManifestEdit>& edits, const std::string& manifest) {
+  auto script = RenderEditScript(edits);
+  EXPECT_TRUE(script.has_value()) << script.error().message();
+  const std::string dir = ::testing::TempDir() + "/plan-edit";
+  EXPECT_EQ(0, std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()));
+  std::ofstream(dir + "/edit.sh") << *script;
+  std::ofstream(dir + "/in.yaml", std::ios::binary) << manifest;
+  ShResult r;
+  const int st = std::system(("sh '" + dir + "/edit.sh' '" + dir + "/in.yaml' '" + dir + "/out.yaml' 2>'" + dir +
+                              "/err'")
+                                 .c_str());
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = ReadFile(dir + "/out.yaml");
+  r.err = ReadFile(dir + "/err");
+  return r;
+}
+
+void ExpectSameEdit(const std::vector<ManifestEdit>& edits, const std::string& manifest) {
+  auto cpp = ApplyEdits(manifest, edits);
+  ShResult sh = RunEditScript(edits, manifest);
+  if (cpp.has_value()) {
+    EXPECT_EQ(sh.status, 0) << sh.err;
+    EXPECT_EQ(sh.out, *cpp);
+  } else {
+    EXPECT_EQ(sh.status, 1) << "the script applied edits ApplyEdits refuses (" << cpp.error().message() << ")";
+    // The same words: the script names the edit that did not apply as ApplyEdits does.
+    EXPECT_THAT(sh.err, HasSubstr(cpp.error().message())) << sh.err;
+  }
+}
+
+TEST(ManifestEditTest, ScriptAndApplyEditsAgreeOnEveryGoldenPlan) {
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  int compared = 0;
+  for (const auto& nodes : {ThreeNodes(), CustomNodes()}) {
+    auto p = MakePlan(ManifestInput(nodes), o);
+    ASSERT_TRUE(p.has_value()) << p.error().message();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const std::string text = Manifest(nodes[i], InitialCluster(nodes));
+      ASSERT_FALSE(p->nodes[i].edits.empty());
+      ASSERT_TRUE(ApplyEdits(text, p->nodes[i].edits).has_value());
+      ExpectSameEdit(p->nodes[i].edits, text);
+      ++compared;
+      // A manifest of another node (other paths) must be refused by both.
+      const Node& other = nodes[(i + 1) % nodes.size()];
+      if (other.host_path != nodes[i].host_path) ExpectSameEdit(p->nodes[i].edits, Manifest(other, ""));
+    }
+  }
+  Node w{.name = "cp1", .ip = "10.0.0.11"};
+  w.wal_dir = "/var/lib/etcd-wal";
+  auto p = MakePlan(FromManifests({FromManifest(w, "cp1=https://10.0.0.11:2380")}), o);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_EQ(p->nodes[0].edits.size(), 6u);
+  ExpectSameEdit(p->nodes[0].edits, Manifest(w, "cp1=https://10.0.0.11:2380"));
+  EXPECT_EQ(compared, 6);
+}
+
+TEST(ManifestEditTest, ScriptAndApplyEditsAgreeOnOddLines) {
+  const std::vector<ManifestEdit> host = {{"hostPath", "etcd-data", "/var/lib/etcd", "/x y/it's"}};
+  const std::vector<ManifestEdit> flag = {{"--data-dir", "", "/var/lib/etcd", "/n&ew|\\1"}};
+  for (const std::string& m : {
+           std::string("spec:\n  volumes:\n  - hostPath:\n      path: /data\n"),                 // no match
+           std::string("path: /var/lib/etcd\npath: \"/var/lib/etcd\"\n"),                        // two
+           std::string("{\n  \"path\": \"/var/lib/etcd\",\n  \"path\": \"/var/lib/etcd2\"\n}\n"),  // JSON
+           std::string("  - path: '/var/lib/etcd'  \r\n"),                                       // quoted, CRLF
+           std::string("      path: /var/lib/etcd.d\n      path: /var/lib/etcd\n"),               // a longer path
+           std::string("    path: /var/lib/etcd # comment\n"),                                  // not the value
+           std::string("- --data-dir=/var/lib/etcd\n- --data-dir=/var/lib/etcd-old\n"),
+           std::string("command: [\"etcd\", \"--data-dir=/var/lib/etcd\", \"--data-dir /var/lib/etcd\"]\n"),
+           std::string("- --data-dir=/var/lib/etcd/\n- --data-dir=/var/lib/etcd.x\n"),
+       }) {
+    SCOPED_TRACE(m);
+    ExpectSameEdit(host, m);
+    ExpectSameEdit(flag, m);
+  }
+}
+
+TEST(TemplateTest, EveryPlaceholderNeedsAValueAndEveryValueAPlaceholder) {
+  // edit.sh has one placeholder, MANIFEST_EDITS.
+  auto missing = FillTemplate("edit.sh", {});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().message(), "template edit.sh: no value for @MANIFEST_EDITS@");
+  auto extra = FillTemplate("edit.sh", {{"MANIFEST_EDITS", {}}, {"NODE", {"cp1"}}});
+  ASSERT_FALSE(extra.has_value());
+  EXPECT_EQ(extra.error().message(), "template edit.sh: the value of NODE is not used");
+  EXPECT_FALSE(FillTemplate("no-such.sh", {}).has_value());
+  // Every value is one shell word, quoted: a value cannot become code.
+  auto filled = FillTemplate("edit.sh", {{"MANIFEST_EDITS", {"hostPath", "$(reboot)", "a'b\nc"}}});
+  ASSERT_TRUE(filled.has_value()) << filled.error().message();
+  EXPECT_THAT(*filled, HasSubstr("edit_manifest \"$1\" \"$2\" 'hostPath' '$(reboot)' 'a'\\''b\nc'\n"));
+  // The include is expanded: the function is in the script, the include line is not.
+  EXPECT_THAT(*filled, HasSubstr("\nedit_manifest() {\n"));
+  EXPECT_THAT(*filled, Not(HasSubstr("@INCLUDE")));
+}
+
 TEST(RenderTest, Quoting) {
   EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
-  EXPECT_EQ(SedPattern("/var/lib/etcd.d[1]"), "/var/lib/etcd\\.d\\[1\\]");
-  EXPECT_EQ(SedReplacement("/a&b|c"), "/a\\&b\\|c");
+  EXPECT_EQ(ShellQuote(""), "''");
 }
 
 }  // namespace
