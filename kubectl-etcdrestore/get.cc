@@ -1,8 +1,9 @@
 // kubectl etcdrestore get SNAPSHOT TYPE[/NAME] [NAME...] [-n NS | -A] [-o wide|name|json|yaml]:
 // like `kubectl get`, the objects as they were in the snapshot, offline. TYPE takes
-// kubectl's forms (shared/k8sobj/types.h). -o json|yaml prints objects stored as JSON
-// (custom resources) as the API returns them; built-in kinds are stored as protobuf, whose
-// full JSON needs the API's schemas: those refuse -o json|yaml with a clear error.
+// kubectl's forms (shared/k8sobj/types.h). -o json|yaml prints each object as the API
+// returns it: custom resources are stored as JSON; built-in kinds are stored as protobuf and
+// printed through the API's schemas compiled into the build (shared/k8sobj/schema.h); a
+// build without them refuses -o json|yaml of built-in kinds with a clear error, exit 1.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "kubectl-etcdrestore/objects.h"
 #include "kubectl-etcdrestore/output.h"
 #include "shared/k8sobj/key.h"
+#include "shared/k8sobj/schema.h"
 #include "shared/k8sobj/snapshot.h"
 #include "shared/k8sobj/types.h"
 
@@ -42,7 +44,13 @@ struct Options {
   std::vector<std::string> args;  // TYPE[/NAME] [NAME...]
   std::string output;
   bool all_namespaces = false;
+  bool show_managed_fields = false;
 };
+
+// kubectl leaves metadata.managedFields out of -o json|yaml unless --show-managed-fields.
+void HideManagedFields(nlohmann::ordered_json* obj) {
+  if (auto m = obj->find("metadata"); m != obj->end() && m->is_object()) m->erase("managedFields");
+}
 
 RunResult Run(const Options& o, const GlobalFlags& global) {
   if (!o.output.empty() && o.output != "wide" && o.output != "name" && o.output != "json" && o.output != "yaml") {
@@ -73,7 +81,7 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
     return 0;
   }
   if (values) {
-    nlohmann::json items = nlohmann::json::array();
+    nlohmann::ordered_json items = nlohmann::ordered_json::array();
     for (const auto& obj : objs) {
       if (!obj.damage.empty()) return Fail(ErrorCode::kCorruption, fmt::format("{}: {}", obj.key, obj.damage));
       if (obj.info.encoding == k8sobj::Encoding::kEncrypted) {
@@ -81,24 +89,38 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
                                                          "shown offline without the key",
                                                          obj.key, obj.info.provider, obj.info.key_name));
       }
+      // In etcd an object's resourceVersion is its mod revision; the API server sets it on read.
+      const std::string rv = std::to_string(obj.mod_revision);
       if (obj.info.encoding == k8sobj::Encoding::kProtobuf) {
-        return Fail(ErrorCode::kUnsupported,
-                    fmt::format("-o {} of {} ({}, stored as protobuf) needs the Kubernetes API schemas, which this "
-                                "build does not have; use -o name or -o wide, or the live object with kubectl",
-                                o.output, obj.key, obj.info.kind));
+        auto schemas = k8sobj::Schemas::Compiled();
+        if (!schemas) {
+          return Fail(schemas.error().Wrap(fmt::format("-o {} of {} ({})", o.output, obj.key, obj.info.kind)));
+        }
+        std::vector<std::string> notes;
+        auto j = (*schemas)->ObjectToJson(obj.value, rv, &notes);
+        if (!j) return Fail(j.error().Wrap(obj.key));
+        for (const auto& n : notes) std::fprintf(stderr, "warning: %s: %s\n", obj.key.c_str(), n.c_str());
+        if (!o.show_managed_fields) HideManagedFields(&*j);
+        items.push_back(std::move(*j));
+        continue;
       }
-      nlohmann::json j = nlohmann::json::parse(obj.value, nullptr, false);
+      nlohmann::ordered_json j = nlohmann::ordered_json::parse(obj.value, nullptr, false);
       if (j.is_discarded() || !j.is_object()) {
         return Fail(ErrorCode::kCorruption, fmt::format("{}: the stored value is not a JSON object", obj.key));
       }
-      // In etcd an object's resourceVersion is its mod revision; the API server sets it on read.
-      j["metadata"]["resourceVersion"] = std::to_string(obj.mod_revision);
+      j["metadata"]["resourceVersion"] = rv;
+      if (!o.show_managed_fields) HideManagedFields(&j);
       items.push_back(std::move(j));
     }
-    nlohmann::json doc = items.size() == 1 && !names.empty()
-                             ? items[0]
-                             : nlohmann::json{{"apiVersion", "v1"}, {"kind", "List"}, {"items", items},
-                                              {"metadata", {{"resourceVersion", ""}}}};
+    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+    if (items.size() == 1 && !names.empty()) {
+      doc = std::move(items[0]);
+    } else {
+      doc["apiVersion"] = "v1";
+      doc["items"] = std::move(items);
+      doc["kind"] = "List";
+      doc["metadata"] = {{"resourceVersion", ""}};
+    }
     ASSIGN_OR_RETURN(std::string text, Render(doc, o.output));
     std::fputs(text.c_str(), stdout);
     return 0;
@@ -135,6 +157,8 @@ Runner Setup(CLI::App& sub, const GlobalFlags& global) {
   sub.add_option("TYPE", o->args, "TYPE[/NAME] [NAME...]: kubectl's resource forms (deploy, deployments.apps, ...)");
   sub.add_option("-o,--output", o->output, "Output format: wide, name, json or yaml (default: a table)");
   sub.add_flag("-A,--all-namespaces", o->all_namespaces, "List the objects of every namespace");
+  sub.add_flag("--show-managed-fields", o->show_managed_fields,
+               "Keep metadata.managedFields in -o json|yaml (left out by default, as kubectl does)");
   return [o, &global]() -> RunResult { return Run(*o, global); };
 }
 

@@ -52,17 +52,22 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-Result<std::string> Render(const nlohmann::json& value, const std::string& format) {
-  if (format == "json") return value.dump(4) + "\n";
+Result<std::string> Render(const nlohmann::ordered_json& value, const std::string& format) {
+  if (format == "json") return value.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   if (format == "yaml") {
-    const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(value.dump());
     YAML::Emitter out;
-    Emit(out, ordered);
+    Emit(out, value);
     return std::string(out.c_str()) + "\n";
   }
   return Fail(ErrorCode::kInvalidArgument,
               "unable to match a printer suitable for the output format \"" + format +
                   "\", allowed formats are: json,yaml");
+}
+
+Result<std::string> Render(const nlohmann::json& value, const std::string& format) {
+  // Keys sorted, as nlohmann::json keeps them.
+  return Render(nlohmann::ordered_json::parse(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)),
+                format);
 }
 
 std::string HumanBytes(uint64_t n) {

@@ -3,7 +3,7 @@
 // Output helpers shared by the commands: kubectl-style tables (upper-case headers, columns
 // separated by 3 spaces, like kubectl's tabwriter), and JSON/YAML of a JSON value
 // (`-o json` is nlohmann's 4-space dump as kubectl indents; `-o yaml` is the same tree
-// through yaml-cpp; keys sorted, as nlohmann::json keeps them).
+// through yaml-cpp).
 #ifndef ETCDRESTORE_KUBECTL_ETCDRESTORE_OUTPUT_H_
 #define ETCDRESTORE_KUBECTL_ETCDRESTORE_OUTPUT_H_
 
@@ -18,7 +18,10 @@ namespace etcdrestore::kubectl_plugin {
 
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 
-// "json" or "yaml"; kInvalidArgument for anything else (kubectl's wording).
+// "json" or "yaml"; kInvalidArgument for anything else (kubectl's wording). An ordered_json
+// keeps its keys' order (an object as the API prints it); a json has them sorted. Invalid
+// UTF-8 in strings is printed as U+FFFD.
+Result<std::string> Render(const nlohmann::ordered_json& value, const std::string& format);
 Result<std::string> Render(const nlohmann::json& value, const std::string& format);
 
 // Human size: "2.1 MB" (decimal units, as etcdctl -w table prints).

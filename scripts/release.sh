@@ -42,7 +42,10 @@ if ! grep -qx "  version: v$version" "$manifest"; then
 fi
 
 start=$(date +%s)
+# The Kubernetes API's schemas are compiled in (get -o json|yaml of built-in kinds).
+k8s_protos=$(bash "$src/scripts/k8s-protos.sh")
 cmake -S "$src" -B "$build" -G Ninja \
+  "-DETCDRESTORE_K8S_PROTO_DIR=$k8s_protos" \
   -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
   "-DCMAKE_CXX_FLAGS=-ffunction-sections -fdata-sections -ffile-prefix-map=$src=. -ffile-prefix-map=$build=." \

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then bash scripts/install-deps.sh; fi
+# The Kubernetes API's .proto files (get -o json|yaml of built-in kinds), cached once per
+# machine from Debian's kubernetes source package (a few seconds); CMake finds the cache.
+if [ "$(id -u)" = 0 ]; then bash scripts/k8s-protos.sh >/dev/null; fi
 B=${BUILD_DIR:-build}
 J=${JOBS:-$(nproc)}
 # -O1 without debug info: a cheaper build than -O2 -g on 2 cores (CI time), and it keeps
