@@ -12,9 +12,6 @@
 namespace etcdrestore::bbolt {
 namespace {
 
-// bbolt's limits (bucket.go MaxKeySize, MaxValueSize).
-constexpr size_t kMaxKeySize = 32768;
-constexpr size_t kMaxValueSize = (size_t{1} << 31) - 2;
 // The root tree (bucket names, headers, inline buckets) is loaded whole; refuse a huge one.
 constexpr uint64_t kRootTreeCap = 64 * 1024 * 1024;
 
@@ -60,31 +57,7 @@ class PageWriter {
 
   // Encodes a node at p (which has room for it).
   static void Encode(bool leaf, const std::vector<Inode>& inodes, Pgid id, uint32_t overflow, uint8_t* p) {
-    EncodePageHeader(PageHeader{id, leaf ? kLeafPageFlag : kBranchPageFlag, static_cast<uint16_t>(inodes.size()),
-                                overflow},
-                     p);
-    size_t data = kPageHeaderSize + inodes.size() * 16;
-    for (size_t i = 0; i < inodes.size(); ++i) {
-      const Inode& in = inodes[i];
-      uint8_t* e = p + kPageHeaderSize + i * 16;
-      const uint32_t pos = static_cast<uint32_t>(data - (kPageHeaderSize + i * 16));
-      if (leaf) {
-        StoreLE32(e, in.flags);
-        StoreLE32(e + 4, pos);
-        StoreLE32(e + 8, static_cast<uint32_t>(in.key.size()));
-        StoreLE32(e + 12, static_cast<uint32_t>(in.value.size()));
-      } else {
-        StoreLE32(e, pos);
-        StoreLE32(e + 4, static_cast<uint32_t>(in.key.size()));
-        StoreLE64(e + 8, in.pgid);
-      }
-      std::memcpy(p + data, in.key.data(), in.key.size());
-      data += in.key.size();
-      if (leaf) {
-        std::memcpy(p + data, in.value.data(), in.value.size());
-        data += in.value.size();
-      }
-    }
+    EncodeNode(leaf, inodes.data(), inodes.size(), id, overflow, p);
   }
 
   // Writes sorted leaf entries as a tree: leaves filled up to one page each (a single

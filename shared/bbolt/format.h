@@ -10,8 +10,11 @@
 #define ETCDRESTORE_SHARED_BBOLT_FORMAT_H_
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
+
+#include "shared/base/coding.h"
 
 namespace etcdrestore::bbolt {
 
@@ -51,6 +54,10 @@ inline constexpr uint16_t kFreelistCountOverflow = 0xFFFF;
 static_assert(kPageHeaderSize == 16 && kLeafElementSize == 16 && kBranchElementSize == 16);
 static_assert(kPageHeaderSize + kMetaSize <= 512, "a meta page fits the smallest page");
 
+// bbolt's limits on what Put accepts (bucket.go MaxKeySize, MaxValueSize).
+inline constexpr size_t kMaxKeySize = 32768;
+inline constexpr size_t kMaxValueSize = (size_t{1} << 31) - 2;
+
 // Smallest/largest page size this code accepts (bbolt uses the OS page size, 4096 here).
 inline constexpr uint32_t kMinPageSize = 512;
 inline constexpr uint32_t kMaxPageSize = 1u << 16;
@@ -88,6 +95,36 @@ Meta DecodeMeta(const uint8_t* p);
 void EncodeMeta(const Meta& m, uint8_t* p);
 // The FNV-1a-64 checksum of the first 56 bytes of an encoded meta body.
 uint64_t MetaChecksum(const uint8_t* p);
+
+// Encodes a node (leaf or branch page) at p, which has room for it: header (id, flags,
+// count, overflow), the element table, then keys (and leaf values) packed in element order.
+// Elem has flags, key, value (leaf) and pgid (branch); key and value have data() and size().
+template <class Elem>
+void EncodeNode(bool leaf, const Elem* elems, size_t n, Pgid id, uint32_t overflow, uint8_t* p) {
+  EncodePageHeader(PageHeader{id, leaf ? kLeafPageFlag : kBranchPageFlag, static_cast<uint16_t>(n), overflow}, p);
+  size_t data = kPageHeaderSize + n * kLeafElementSize;
+  for (size_t i = 0; i < n; ++i) {
+    const Elem& in = elems[i];
+    uint8_t* e = p + kPageHeaderSize + i * kLeafElementSize;
+    const auto pos = static_cast<uint32_t>(data - (kPageHeaderSize + i * kLeafElementSize));
+    if (leaf) {
+      StoreLE32(e, in.flags);
+      StoreLE32(e + 4, pos);
+      StoreLE32(e + 8, static_cast<uint32_t>(in.key.size()));
+      StoreLE32(e + 12, static_cast<uint32_t>(in.value.size()));
+    } else {
+      StoreLE32(e, pos);
+      StoreLE32(e + 4, static_cast<uint32_t>(in.key.size()));
+      StoreLE64(e + 8, in.pgid);
+    }
+    if (!in.key.empty()) std::memcpy(p + data, in.key.data(), in.key.size());
+    data += in.key.size();
+    if (leaf) {
+      if (!in.value.empty()) std::memcpy(p + data, in.value.data(), in.value.size());
+      data += in.value.size();
+    }
+  }
+}
 
 // bbolt's page.typ(): "branch", "leaf", "meta", "freelist" or "unknown<%02x>".
 std::string PageTypeName(uint16_t flags);
