@@ -50,6 +50,7 @@ struct PlanFlags {
   std::string etcdutl = "etcdutl";
   std::string etcdctl = "etcdctl";
   std::vector<std::string> members;
+  std::vector<std::string> replace;
   bool learners_as_voters = false;
 };
 
@@ -192,6 +193,10 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   // etcdctl-ext on the nodes: the copy in the bundle unless --etcdctl-ext names another.
   o.etcdctl_ext_path = f.etcdctl_ext.empty() ? "etcdctl-ext" : f.etcdctl_ext;
   o.members = f.members;
+  for (const auto& spec : f.replace) {
+    ASSIGN_OR_RETURN(plan::Replacement r, plan::ParseReplacement(spec));
+    o.replace.push_back(std::move(r));
+  }
   o.learners_as_voters = f.learners_as_voters;
   o.etcdutl_path = f.etcdutl;
   o.etcdctl_path = f.etcdctl;
@@ -311,6 +316,9 @@ Runner Setup(CLI::App& sub, const GlobalFlags& global) {
                  "NAME,...: restore only these members, on purpose (the others are left out; by default every "
                  "member the snapshot lists must be in the plan)")
       ->delimiter(',');
+  sub.add_option("--replace", f->replace,
+                 "OLD=NEW=PEER_URL: the lost member OLD is not restored; NEW (its new machine, at PEER_URL) takes "
+                 "its slot in the restored cluster and joins afterwards (repeatable; the runbook's join steps)");
   sub.add_flag("--learners-as-voters", f->learners_as_voters,
                "Restore members that are learners in the snapshot as voters (otherwise refused)");
   return [f, &global]() -> RunResult { return RunPlan(*f, global); };

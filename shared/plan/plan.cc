@@ -8,6 +8,7 @@
 
 #include "shared/base/file.h"
 #include "shared/base/strings.h"
+#include "shared/membership/urls.h"
 
 namespace etcdrestore::plan {
 namespace {
@@ -190,6 +191,31 @@ std::string InputKindName(InputKind k) {
   return "unknown";
 }
 
+Result<Replacement> ParseReplacement(std::string_view spec) {
+  const std::string text(spec);
+  const size_t a = spec.find('=');
+  const size_t b = a == std::string_view::npos ? a : spec.find('=', a + 1);
+  if (b == std::string_view::npos)
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: --replace wants OLD=NEW=PEER_URL (e.g. cp3=cp4=https://10.0.0.14:2380), got \"" + text + "\"");
+  Replacement r{text.substr(0, a), text.substr(a + 1, b - a - 1), text.substr(b + 1)};
+  for (const std::string* name : {&r.old_name, &r.name}) {
+    if (name->empty())
+      return Fail(ErrorCode::kInvalidArgument, "plan: --replace " + text + ": a member name is empty (want OLD=NEW=PEER_URL)");
+    if (name->find_first_of(",=\n\r") != std::string::npos)
+      return Fail(ErrorCode::kInvalidArgument,
+                  "plan: --replace " + text + ": member name \"" + *name + "\" has ',', '=' or a line break");
+  }
+  auto urls = membership::ParsePeerUrls(r.peer_url);
+  if (!urls)
+    return Fail(ErrorCode::kInvalidArgument, "plan: --replace " + text + ": peer URL: " + urls.error().message());
+  if (urls->size() != 1 || !(StartsWith((*urls)[0], "http://") || StartsWith((*urls)[0], "https://")))
+    return Fail(ErrorCode::kInvalidArgument,
+                "plan: --replace " + text + ": the peer URL must be one http(s)://HOST:PORT, got \"" + r.peer_url + "\"");
+  r.peer_url = (*urls)[0];
+  return r;
+}
+
 Result<int64_t> SecondsBetween(const std::string& from, const std::string& to) {
   Parsed a, b;
   if (!ParseTime(from, &a)) return Fail(ErrorCode::kInvalidArgument, "bad RFC 3339 UTC time \"" + from + "\"");
@@ -292,6 +318,55 @@ Input FromManifests(std::vector<topology::EtcdMember> members) {
 
 namespace {
 
+bool Replaced(const Options& o, const std::string& name) {
+  for (const auto& r : o.replace)
+    if (r.old_name == name) return true;
+  return false;
+}
+
+// --replace OLD=NEW=URL: OLD is a member the cluster had (in the input, some
+// --initial-cluster or the snapshot's member list) and is not restored; NEW and URL are
+// nobody else's.
+Status CheckReplacements(const Input& in, const Options& o) {
+  std::map<std::string, std::vector<std::string>> known;  // name -> peer URLs
+  for (const auto& m : in.members) known[m.name] = m.peer_urls;
+  for (const auto& m : in.members)
+    for (const auto& item : topology::SplitList(m.initial_cluster)) {
+      auto eq = item.find('=');
+      if (eq != std::string::npos) known[item.substr(0, eq)].push_back(item.substr(eq + 1));
+    }
+  for (const auto& r : in.snapshot_members)
+    if (!r.name.empty()) known[r.name].insert(known[r.name].end(), r.peer_urls.begin(), r.peer_urls.end());
+  std::set<std::string> olds, news, urls;
+  for (const auto& r : o.replace) {
+    const std::string what = "plan: --replace " + r.old_name + "=" + r.name + "=" + r.peer_url;
+    if (!known.contains(r.old_name)) {
+      std::vector<std::string> names;
+      for (const auto& [n, u] : known) names.push_back(n);
+      return Fail(ErrorCode::kInvalidArgument, what + ": there is no member \"" + r.old_name + "\" to replace (the members: " +
+                                                   Join(names, ", ") + ")");
+    }
+    if (!olds.insert(r.old_name).second)
+      return Fail(ErrorCode::kInvalidArgument, what + ": member " + r.old_name + " is replaced twice");
+    if (std::find(o.members.begin(), o.members.end(), r.old_name) != o.members.end())
+      return Fail(ErrorCode::kInvalidArgument, what + ": member " + r.old_name +
+                                                   " is both restored (--members) and replaced (--replace)");
+    if (r.old_name == o.leader)
+      return Fail(ErrorCode::kInvalidArgument, what + ": the --leader " + o.leader + " is replaced, so not restored");
+    if (!news.insert(r.name).second)
+      return Fail(ErrorCode::kInvalidArgument, what + ": two replacements are named " + r.name);
+    if (r.name != r.old_name && known.contains(r.name))
+      return Fail(ErrorCode::kInvalidArgument, what + ": the name " + r.name + " is another member's; pick a new one");
+    if (!urls.insert(r.peer_url).second)
+      return Fail(ErrorCode::kInvalidArgument, what + ": two replacements have the peer URL " + r.peer_url);
+    for (const auto& [name, peer] : known)
+      if (name != r.old_name && std::find(peer.begin(), peer.end(), r.peer_url) != peer.end())
+        return Fail(ErrorCode::kInvalidArgument,
+                    what + ": the peer URL " + r.peer_url + " is member " + name + "'s; the replacement needs its own");
+  }
+  return {};
+}
+
 Status CheckInput(const Input& in, const Options& o) {
   if (in.members.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: the input has no etcd members");
   if (o.snapshot_path.empty() || o.snapshot_path.find("..") != std::string::npos)
@@ -318,17 +393,18 @@ Status CheckInput(const Input& in, const Options& o) {
     if (m.peer_urls.empty())
       return Fail(ErrorCode::kInvalidArgument, "plan: member \"" + m.name + "\" has no --initial-advertise-peer-urls");
   }
+  RETURN_IF_ERROR(CheckReplacements(in, o));
   for (const auto& want : o.members)
     if (!names.contains(want))
       return Fail(ErrorCode::kInvalidArgument, "plan: --members names \"" + want + "\", which has no node in " +
                                                    in.source + " (give its manifest with --manifest NODE=FILE)");
   for (const auto& m : in.members) {
     for (const auto& n : InitialClusterNames(m.initial_cluster)) {
-      if (!names.contains(n) && o.members.empty())
+      if (!names.contains(n) && o.members.empty() && !Replaced(o, n))
         return Fail(ErrorCode::kInvalidArgument,
                     "plan: member \"" + n + "\" is in the --initial-cluster of \"" + m.name + "\" but not in " +
                         in.source + "; every member must be restored: add its node (e.g. --manifest NODE=FILE), or name the members to "
-                        "restore on purpose with --members NAME,...");
+                        "restore on purpose with --members NAME,... (a lost machine: --replace OLD=NEW=PEER_URL)");
     }
   }
   if (!o.leader.empty() && !names.contains(o.leader))
@@ -602,6 +678,7 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   std::vector<const EtcdMember*> order;
   std::set<std::string> planned;
   for (const auto& m : in.members) {
+    if (Replaced(o, m.name)) continue;
     if (!o.members.empty() && std::find(o.members.begin(), o.members.end(), m.name) == o.members.end()) {
       p.left_out.push_back(m.name);
       continue;
@@ -613,7 +690,7 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     return Fail(ErrorCode::kInvalidArgument, "plan: --leader \"" + o.leader + "\" is not among the members restored");
   for (const auto& m : in.members)
     for (const auto& name : InitialClusterNames(m.initial_cluster))
-      if (!planned.contains(name) &&
+      if (!planned.contains(name) && !Replaced(o, name) &&
           std::find(p.left_out.begin(), p.left_out.end(), name) == p.left_out.end())
         p.left_out.push_back(name);
   // Cross-check against the snapshot's own member list: kubeadm's first node lists only
@@ -636,7 +713,7 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   }
   std::vector<std::string> missing;
   for (const auto& r : in.snapshot_members)
-    if (!planned_member(r)) missing.push_back((r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ","));
+    if (!planned_member(r) && !Replaced(o, r.name)) missing.push_back((r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ","));
   std::sort(missing.begin(), missing.end());
   if (!missing.empty() && o.members.empty())
     return Fail(ErrorCode::kFailedPrecondition,
@@ -647,11 +724,12 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
                     "); restoring without " + (missing.size() == 1 ? "it" : "them") +
                     " splits the control plane. Give " + (missing.size() == 1 ? "its node" : "their nodes") +
                     " (e.g. --manifest NODE=FILE), "
-                    "or name the members to restore on purpose with --members NAME,...");
+                    "or name the members to restore on purpose with --members NAME,... (a lost machine: --replace OLD=NEW=PEER_URL)");
   for (const auto& r : in.snapshot_members) {
     const std::string who = (r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ",");
     const EtcdMember* m = planned_member(r);
     if (!m) {
+      if (Replaced(o, r.name)) continue;
       const std::string name = r.name.empty() ? who : r.name;
       if (std::find(p.left_out.begin(), p.left_out.end(), name) == p.left_out.end()) p.left_out.push_back(name);
       continue;
@@ -692,16 +770,55 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   // One --initial-cluster for all, sorted by member name.
   std::vector<const EtcdMember*> by_name = order;
   std::sort(by_name.begin(), by_name.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  // The restored cluster: the restored members and the replacements, by name.
+  std::vector<RecordedMember> cluster;
+  for (const auto* m : by_name) cluster.push_back({m->name, m->peer_urls, false});
+  for (const auto& r : o.replace) cluster.push_back({r.name, {r.peer_url}, false});
+  std::sort(cluster.begin(), cluster.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   std::vector<std::string> items;
   std::set<std::string> peer_seen;
-  for (const auto* m : by_name) {
-    for (const auto& u : m->peer_urls) {
+  for (const auto& m : cluster) {
+    for (const auto& u : m.peer_urls) {
       if (!peer_seen.insert(u).second)
         return Fail(ErrorCode::kInvalidArgument, "plan: peer URL " + u + " is used by two members");
-      items.push_back(m->name + "=" + u);
+      items.push_back(m.name + "=" + u);
     }
   }
   p.initial_cluster = Join(items, ",");
+  p.expected_members = cluster;
+  // The restored members start; the replacements join later: the started ones must be a
+  // quorum of the whole cluster, or it never elects a leader.
+  const size_t quorum = cluster.size() / 2 + 1;
+  if (order.size() < quorum)
+    return Fail(ErrorCode::kFailedPrecondition,
+                "plan: the restored cluster has " + std::to_string(cluster.size()) + " members (" +
+                    std::to_string(order.size()) + " restored, " + std::to_string(o.replace.size()) +
+                    " replaced by members that join later) and needs " + std::to_string(quorum) +
+                    " started for a quorum; restore more members, or leave the lost ones out with --members "
+                    "(and add them back afterwards)");
+  if (!o.replace.empty() || !p.left_out.empty()) {
+    if (order.size() == quorum && cluster.size() > 1)
+      p.notes.push_back("until the " + std::string(o.replace.empty() ? "left-out members are added back"
+                                                                     : "replacements join") +
+                        ", the cluster runs on " + std::to_string(order.size()) + " of " +
+                        std::to_string(cluster.size()) + " members with no failure to spare");
+  }
+  for (const auto& r : o.replace) {
+    Joining j{r.name, r.peer_url, r.old_name, "", true};
+    for (const auto& m : in.members)
+      if (m.name == r.old_name) j.old_node = m.pod.node;
+    p.replaced.push_back(r);
+    p.joins.push_back(j);
+    p.notes.push_back("member " + r.old_name + " is replaced by " + r.name + " (" + r.peer_url +
+                      "): the restored cluster lists " + r.name + " as a member that has not started; its machine "
+                      "joins afterwards (the join steps) and needs etcd certs for its own address");
+  }
+  for (const auto& name : p.left_out) {
+    Joining j{name, "", "", "", false};
+    for (const auto& m : in.members)
+      if (m.name == name) j.old_node = m.pod.node;
+    p.joins.push_back(j);
+  }
 
   for (const auto* m : order) {
     ASSIGN_OR_RETURN(NodePlan n, PlanNode(*m, in, o, p.id, &p.notes));
@@ -726,8 +843,6 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     p.nodes.push_back(std::move(n));
   }
 
-  for (const auto* m : by_name) p.expected_members.push_back({m->name, m->peer_urls, false});
-
   // Cluster-wide steps.
   const std::string ctl = p.tool == RestoreTool::kEtcdutl ? p.etcdctl_path : p.etcdctl_ext_path;
   std::vector<std::string> endpoints;
@@ -744,7 +859,8 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     return Command(argv);
   };
   std::string expect = "members: ";
-  for (const auto& n : p.nodes) expect += (n.order > 1 ? ", " : "") + n.member + " " + Join(n.peer_urls, ",");
+  for (size_t i = 0; i < p.expected_members.size(); ++i)
+    expect += (i ? ", " : "") + p.expected_members[i].name + " " + Join(p.expected_members[i].peer_urls, ",");
   p.cluster_steps.push_back({"verify", "Check the etcd cluster",
                              "every member must be healthy and the member list must be exactly the planned one "
                              "(a member that came up alone would form its own one-member cluster)",
@@ -786,6 +902,50 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
        "the kube-apiserver, controller-manager and scheduler start fresh against the restored data; restarting "
        "every kubelet (workers too) drops connections and caches from before the restore",
        finish});
+  if (!p.joins.empty()) {
+    std::vector<std::string> join;
+    for (const auto& j : p.joins) {
+      const std::string old_node = j.old_node.empty() ? (j.replaces.empty() ? j.name : j.replaces) : j.old_node;
+      if (j.in_cluster) {
+        join.push_back("# " + j.name + " (" + j.peer_url + ") replaces the lost member " + j.replaces +
+                       ": the restored cluster already lists it (never started, no client URLs)");
+        join.push_back("kubectl delete node " + Quote(old_node) + "    # the lost node's Node object");
+        join.push_back("# its machine needs etcd server and peer certs for its own address, signed by this cluster's "
+                       "etcd CA (/etc/kubernetes/pki/etcd/ca.crt and ca.key): kubeadm join --control-plane "
+                       "--certificate-key writes them; by hand: copy the CA there, then kubeadm init phase certs "
+                       "etcd-server and etcd-peer on that machine");
+        join.push_back("# with kubeadm, which runs member add itself: take the placeholder out first (its ID from "
+                       "member list), then join the wiped machine (kubeadm reset)");
+        join.push_back(ctl_cmd({"member", "list", "-w", "table"}));
+        join.push_back(ctl_cmd({"member", "remove", "ID_OF_" + j.name}));
+        join.push_back("kubeadm token create --print-join-command    # on a control-plane node");
+        join.push_back("kubeadm init phase upload-certs --upload-certs    # on a control-plane node: the certificate key");
+        join.push_back("kubeadm join ENDPOINT --token T --discovery-token-ca-cert-hash H --control-plane "
+                       "--certificate-key KEY    # on the new machine; its node name must be " + j.name);
+        join.push_back("# or by hand, with no member add (it is a member already): start etcd on the new machine "
+                       "with an empty data dir and --name " + Quote(j.name) + " --initial-advertise-peer-urls " +
+                       Quote(j.peer_url) + " --initial-cluster " + Quote(p.initial_cluster) +
+                       " --initial-cluster-state existing");
+      } else {
+        join.push_back("# " + j.name + " was left out (--members): the restored cluster does not know it");
+        join.push_back("kubectl delete node " + Quote(old_node) +
+                       "    # if its machine is gone; a machine that comes back must be wiped (kubeadm reset) before "
+                       "it joins again");
+        join.push_back("# with kubeadm: kubeadm join ENDPOINT ... --control-plane --certificate-key KEY on the wiped "
+                       "machine (it adds the etcd member itself; kubeadm token create --print-join-command and "
+                       "kubeadm init phase upload-certs --upload-certs on a control-plane node give the flags)");
+        join.push_back("# by hand: add it, then start its etcd with an empty data dir, the ETCD_INITIAL_CLUSTER that "
+                       "member add prints and --initial-cluster-state existing");
+        join.push_back(ctl_cmd({"member", "add", j.name, "--peer-urls", "https://NEW_IP:2380"}));
+      }
+      join.push_back(ctl_cmd({"endpoint", "health", "--cluster"}) + "    # once it runs: every member healthy");
+    }
+    p.cluster_steps.push_back(
+        {"join", "Join the replacement and left-out members",
+         "the restore brought back only the members whose machines survived; the others join the restored "
+         "cluster as new machines, one at a time, and their Node objects of the lost machines go",
+         join});
+  }
   p.cluster_steps.push_back(
       {"after", "Look for stale objects",
        "the cluster went back to the snapshot's time; what changed since then is gone or stale",

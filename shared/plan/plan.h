@@ -29,12 +29,14 @@
 // in the input (unless Options::members names the subset on purpose), a learner without
 // Options::learners_as_voters, a member with no node name, no data dir behind a hostPath
 // volume, a snapshot sha256 that differs from the one recorded in the sidecar, conflicting
-// peer URLs.
+// peer URLs, a --replace of an unknown member or one that is also restored, a replacement
+// whose name or peer URL another member has, a restore too small to reach quorum.
 #ifndef ETCDRESTORE_SHARED_PLAN_PLAN_H_
 #define ETCDRESTORE_SHARED_PLAN_PLAN_H_
 
 #include <cstdint>
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,18 @@ inline constexpr uint64_t kMinBump = 1000000000;
 inline constexpr uint64_t kAssumedWritesPerSecond = 1500;
 
 enum class RestoreTool { kEtcdctlExt, kEtcdutl };
+
+// `--replace OLD=NEW=PEER_URL`: the lost member OLD gets a new machine; the member NEW with
+// PEER_URL takes its slot in the restored cluster.
+struct Replacement {
+  std::string old_name;
+  std::string name;
+  std::string peer_url;  // etcd's URL form (membership::ParsePeerUrls): http(s)://host:port
+};
+
+// Parses `OLD=NEW=PEER_URL` (kInvalidArgument naming what is wrong: a missing part, a name
+// with ',' or '=' or a newline, a URL that is not http(s)://host:port as etcd wants).
+Result<Replacement> ParseReplacement(std::string_view spec);
 enum class InputKind { kApi, kSidecar, kManifests };
 
 // A member as the snapshot itself records it (its db's "members" bucket), or as the sidecar
@@ -121,6 +135,10 @@ struct Options {
   // Restore members that are learners in the snapshot as voters (a restore cannot make
   // learners); without it such a member is refused.
   bool learners_as_voters = false;
+  // Lost members given a new machine (`--replace OLD=NEW=URL`, ParseReplacement): OLD is not
+  // restored; NEW takes its slot in the restored cluster (NEW=URL in --initial-cluster), to
+  // join afterwards (Plan::joins has the steps).
+  std::vector<Replacement> replace;
 };
 
 // One change to the etcd manifest. `field` is "hostPath", "mountPath", "--data-dir" or
@@ -170,6 +188,15 @@ struct NodePlan {
   std::vector<Step> steps;
 };
 
+// A member that joins the restored cluster afterwards, with its node's steps.
+struct Joining {
+  std::string name;       // the member (NEW of --replace, or the left-out member)
+  std::string peer_url;   // empty for a left-out member (its new URL is not known yet)
+  std::string replaces;   // the lost member (--replace), empty for --members
+  std::string old_node;   // the lost member's node (its Node object to delete), may be empty
+  bool in_cluster = false;  // true: already a member of the restored cluster (--replace)
+};
+
 struct Plan {
   std::string id;       // "20240501-120000": names the stash, aside and restore dirs
   std::string created;  // Options::now
@@ -187,6 +214,8 @@ struct Plan {
   bool in_place = false;
   std::string etcdctl_ext_path, etcdutl_path, etcdctl_path;
   std::vector<std::string> left_out;  // members not restored (--members), with a join note
+  std::vector<Replacement> replaced;  // --replace, by old name
+  std::vector<Joining> joins;            // members to join afterwards: replacements, then left out
   // The member list the restored cluster must have (the verify phase checks it), by name.
   std::vector<RecordedMember> expected_members;
   // The command that points kubeadm-config's etcd.local.dataDir at the restored dir (run

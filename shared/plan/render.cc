@@ -55,10 +55,15 @@ std::string Facts(const Plan& p) {
                                            : p.etcdutl_path + " on the nodes; the scripts' ETCDUTL") +
        ")\n";
   o += "  relative paths are relative to the plan bundle dir (the dir of the scripts, README.md and plan.json)\n";
-  o += "Members:       " + std::to_string(p.nodes.size()) + " (a new cluster; every member restores the same snapshot)\n";
+  o += "Members:       " + std::to_string(p.nodes.size()) +
+       (p.replaced.empty() ? "" : " restored + " + std::to_string(p.replaced.size()) + " joining later") +
+       " (a new cluster; every restored member restores the same snapshot)\n";
   o += "  --initial-cluster       " + p.initial_cluster + "\n";
   o += "  --initial-cluster-token " + p.token + " (new: the restored cluster must not meet the old one)\n";
   if (!p.left_out.empty()) o += "  left out on purpose      " + Join(p.left_out, ", ") + " (--members)\n";
+  for (const auto& r : p.replaced)
+    o += "  replaced                 " + r.old_name + " by " + r.name + " " + r.peer_url +
+         " (in the cluster, joins afterwards)\n";
   if (p.bump > 0) {
     o += "Revision bump: --bump-revision " + std::to_string(p.bump) + " --mark-compacted\n";
     o += Wrap("The restored data goes back in time. Raising every revision past what the old cluster ever handed "
@@ -88,7 +93,13 @@ std::string Facts(const Plan& p) {
   o += "  4. start    on " + nodes + "\n";
   o += "  5. verify   the etcd cluster (once every member is started)\n";
   o += "  6. finish   on " + nodes + ", then restart the kubelet on every worker node\n";
-  o += "  7. after    look for stale objects\n";
+  int next = 7;
+  if (!p.joins.empty()) {
+    std::vector<std::string> names;
+    for (const auto& j : p.joins) names.push_back(j.name);
+    o += "  " + std::to_string(next++) + ". join     " + Join(names, ", ") + ", one at a time\n";
+  }
+  o += "  " + std::to_string(next) + ". after    look for stale objects (kubectl etcdrestore verify, finish)\n";
   return o;
 }
 
@@ -285,6 +296,18 @@ std::string RenderJson(const Plan& p) {
                      {"restoreArgs", n.restore_args},
                      {"steps", steps(n.steps)}});
   }
+  ordered_json replaced = ordered_json::array();
+  for (const auto& r : p.replaced)
+    replaced.push_back({{"member", r.old_name}, {"by", r.name}, {"peerURL", r.peer_url}});
+  ordered_json joins = ordered_json::array();
+  for (const auto& j : p.joins)
+    joins.push_back({{"name", j.name},
+                     {"peerURL", j.peer_url},
+                     {"replaces", j.replaces},
+                     {"oldNode", j.old_node},
+                     {"inCluster", j.in_cluster}});
+  ordered_json expected = ordered_json::array();
+  for (const auto& m : p.expected_members) expected.push_back({{"name", m.name}, {"peerURLs", m.peer_urls}});
   ordered_json j = {{"id", p.id},
                     {"created", p.created},
                     {"input", InputKindName(p.input)},
@@ -302,6 +325,9 @@ std::string RenderJson(const Plan& p) {
                     {"bumpReason", p.bump_reason},
                     {"inPlace", p.in_place},
                     {"leftOut", p.left_out},
+                    {"replaced", replaced},
+                    {"joins", joins},
+                    {"expectedMembers", expected},
                     {"nodes", nodes},
                     {"clusterSteps", steps(p.cluster_steps)},
                     {"notes", p.notes}};

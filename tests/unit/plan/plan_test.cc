@@ -395,7 +395,7 @@ TEST(PlanRefusalTest, NodeMissingFromInput) {
   EXPECT_EQ(p.error().message(),
             "plan: member \"cp3\" is in the --initial-cluster of \"cp1\" but not in static pod manifests; every member "
             "must be restored: add its node (e.g. --manifest NODE=FILE), or name the members to restore on purpose "
-            "with --members NAME,...");
+            "with --members NAME,... (a lost machine: --replace OLD=NEW=PEER_URL)");
 }
 
 TEST(PlanRefusalTest, SidecarMemberWithoutNode) {
@@ -481,6 +481,120 @@ TEST(PlanRefusalTest, PlanMissingMembersOfTheSnapshot) {
   EXPECT_FALSE(MakePlan(in, o).has_value());
   // A sidecar with every member passes its own cross-check.
   EXPECT_TRUE(MakePlan(SidecarInput(nodes, "/etc/kubernetes/manifests"), BaseOptions()).has_value());
+}
+
+// Issue 11 point 4: losing a node. The snapshot knows cp1, cp2, cp3; cp3's machine is gone.
+Input LostCp3Input() {
+  const auto nodes = ThreeNodes();
+  Input in = FromManifests({FromManifest(nodes[0], InitialCluster(nodes)), FromManifest(nodes[1], InitialCluster(nodes))});
+  in.snapshot_members = Recorded(nodes);
+  in.snapshot_members_source = "the snapshot's member list (/b/snap.db)";
+  return in;
+}
+
+TEST(PlanLossTest, ReplaceGivesTheLostMembersSlotToANewMachine) {
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  auto r = ParseReplacement("cp3=cp4=https://10.0.0.14:2380");
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  o.replace = {*r};
+  auto p = MakePlan(LostCp3Input(), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  ASSERT_EQ(p->nodes.size(), 2u);  // only the surviving nodes restore
+  EXPECT_EQ(p->nodes[0].node, "cp1");
+  EXPECT_EQ(p->nodes[1].node, "cp2");
+  EXPECT_EQ(p->initial_cluster,
+            "cp1=https://10.0.0.11:2380,cp2=https://10.0.0.12:2380,cp4=https://10.0.0.14:2380");
+  for (const auto& n : p->nodes) EXPECT_EQ(n.restore_args[5], p->initial_cluster);
+  EXPECT_TRUE(p->left_out.empty());
+  ASSERT_EQ(p->expected_members.size(), 3u);
+  EXPECT_EQ(p->expected_members[2].name, "cp4");
+  ASSERT_EQ(p->joins.size(), 1u);
+  EXPECT_TRUE(p->joins[0].in_cluster);
+  EXPECT_EQ(p->joins[0].replaces, "cp3");
+  const std::string runbook = RenderRunbook(*p);
+  EXPECT_THAT(runbook, HasSubstr("replaced                 cp3 by cp4 https://10.0.0.14:2380"));
+  EXPECT_THAT(runbook, HasSubstr("kubectl delete node cp3"));
+  EXPECT_THAT(runbook, HasSubstr("needs etcd server and peer certs for its own address"));
+  EXPECT_THAT(runbook, HasSubstr("--initial-cluster-state existing"));
+  EXPECT_THAT(runbook, HasSubstr("kubeadm join ENDPOINT"));
+  EXPECT_THAT(Join(p->notes, "\n"), HasSubstr("runs on 2 of 3 members with no failure to spare"));
+  // The scripts check the member list of three: cp4 with its peer URL.
+  auto files = RenderScripts(*p);
+  ASSERT_TRUE(files.has_value());
+  EXPECT_THAT((*files)[2].content, HasSubstr("set -- 'cp1' 'https://10.0.0.11:2380' 'cp2' 'https://10.0.0.12:2380' "
+                                             "'cp4' 'https://10.0.0.14:2380'\n"));
+  CheckAllGoldens("ha3_lost_replace", *p);
+}
+
+TEST(PlanLossTest, MembersRestoresTheSurvivorsAndSaysHowToJoin) {
+  Options o = BaseOptions();
+  o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+  o.members = {"cp1", "cp2"};
+  auto p = MakePlan(LostCp3Input(), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(p->initial_cluster, "cp1=https://10.0.0.11:2380,cp2=https://10.0.0.12:2380");
+  EXPECT_EQ(p->left_out, std::vector<std::string>{"cp3"});
+  ASSERT_EQ(p->joins.size(), 1u);
+  EXPECT_FALSE(p->joins[0].in_cluster);
+  const std::string runbook = RenderRunbook(*p);
+  EXPECT_THAT(runbook, HasSubstr("member add cp3 --peer-urls https://NEW_IP:2380"));
+  EXPECT_THAT(runbook, HasSubstr("kubectl delete node cp3"));
+  EXPECT_THAT(Join(p->notes, "\n"), HasSubstr("runs on 2 of 2 members with no failure to spare"));
+  CheckAllGoldens("ha3_lost_members", *p);
+}
+
+TEST(PlanLossTest, ReplaceSpecsAreChecked) {
+  for (const auto& [spec, want] : std::vector<std::pair<std::string, std::string>>{
+           {"cp3", "--replace wants OLD=NEW=PEER_URL"},
+           {"cp3=cp4", "--replace wants OLD=NEW=PEER_URL"},
+           {"=cp4=https://10.0.0.14:2380", "a member name is empty"},
+           {"cp3==https://10.0.0.14:2380", "a member name is empty"},
+           {"cp3=cp4=10.0.0.14:2380", "peer URL: "},
+           {"cp3=cp4=https://10.0.0.14", "peer URL: URL address does not have the form \"host:port\""},
+           {"cp3=cp4=https://10.0.0.14:2380/x", "peer URL: URL must not contain a path"},
+           {"cp3=cp4=unix://sock:1", "must be one http(s)://HOST:PORT"},
+           {"cp3=cp4=https://a:1,https://b:2", "must be one http(s)://HOST:PORT"},
+       }) {
+    auto r = ParseReplacement(spec);
+    ASSERT_FALSE(r.has_value()) << spec;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message(), HasSubstr(want)) << spec;
+  }
+  auto ok = ParseReplacement("cp3=cp3=HTTPS://10.0.0.23:2380");  // same name, new machine
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->peer_url, "https://10.0.0.23:2380");
+}
+
+TEST(PlanLossTest, ReplaceMappingIsValidated) {
+  auto plan = [](std::vector<std::string> specs, std::vector<std::string> members = {}) {
+    Options o = BaseOptions();
+    o.manifests_dirs[""] = "/etc/kubernetes/manifests";
+    o.members = members;
+    for (const auto& s : specs) o.replace.push_back(*ParseReplacement(s));
+    return MakePlan(LostCp3Input(), o);
+  };
+  auto expect_error = [](const Result<Plan>& p, const std::string& want) {
+    ASSERT_FALSE(p.has_value()) << want;
+    EXPECT_THAT(p.error().message(), HasSubstr(want));
+  };
+  expect_error(plan({"cp9=cp4=https://10.0.0.14:2380"}),
+               "--replace cp9=cp4=https://10.0.0.14:2380: there is no member \"cp9\" to replace (the members: cp1, "
+               "cp2, cp3)");
+  expect_error(plan({"cp3=cp2=https://10.0.0.14:2380"}), "the name cp2 is another member's; pick a new one");
+  expect_error(plan({"cp3=cp4=https://10.0.0.12:2380"}),
+               "the peer URL https://10.0.0.12:2380 is member cp2's; the replacement needs its own");
+  expect_error(plan({"cp3=cp4=https://10.0.0.14:2380", "cp3=cp5=https://10.0.0.15:2380"}), "member cp3 is replaced twice");
+  expect_error(plan({"cp3=cp4=https://10.0.0.14:2380"}, {"cp1", "cp3"}),
+               "member cp3 is both restored (--members) and replaced (--replace)");
+  // Two of three replaced: one restored member cannot make a quorum of three.
+  expect_error(plan({"cp3=cp4=https://10.0.0.14:2380", "cp2=cp5=https://10.0.0.15:2380"}),
+               "the restored cluster has 3 members (1 restored, 2 replaced by members that join later) and needs 2 "
+               "started for a quorum");
+  // The lost member's own URL is free again (a new machine at the old address).
+  EXPECT_TRUE(plan({"cp3=cp3=https://10.0.0.13:2380"}).has_value());
+  // Without --replace or --members the loss is refused, as before.
+  expect_error(plan({}), "(a lost machine: --replace OLD=NEW=PEER_URL)");
 }
 
 // Issue 11: learners came back as voters without being asked.
