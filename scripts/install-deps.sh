@@ -13,7 +13,7 @@ set -euo pipefail
 PKGS=(g++ cmake ninja-build pkg-config ca-certificates openssl
       libcli11-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev
-      libboost-dev etcd-server etcd-client python3 shellcheck
+      libboost-dev libsodium-dev etcd-server etcd-client python3 python3-yaml shellcheck
       clang-19 libclang-rt-19-dev   # the ASan/UBSan + libFuzzer build (clang 14 lacks std::expected)
       containerd runc)              # the real nodes of tests/e2e/realnode.py (with the cached kubelet)
 

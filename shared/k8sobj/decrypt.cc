@@ -1,6 +1,7 @@
 #include "shared/k8sobj/decrypt.h"
 
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <yaml-cpp/yaml.h>
 
 #include <memory>
@@ -30,6 +31,32 @@ const EVP_CIPHER* Aes(std::string_view mode, size_t key_bytes) {
     return key_bytes == 16 ? EVP_aes_128_cbc() : key_bytes == 24 ? EVP_aes_192_cbc() : key_bytes == 32 ? EVP_aes_256_cbc() : nullptr;
   }
   return key_bytes == 16 ? EVP_aes_128_gcm() : key_bytes == 24 ? EVP_aes_192_gcm() : key_bytes == 32 ? EVP_aes_256_gcm() : nullptr;
+}
+
+// secretbox (XSalsa20-Poly1305, NaCl's crypto_secretbox): value = nonce (24 bytes) + MAC
+// (16 bytes) + ciphertext, as Go's nacl/secretbox.Seal and libsodium's _easy API lay it out;
+// no authenticated data; a 32-byte key.
+Result<std::string> OpenSecretbox(std::string_view data, const std::string& key, std::string_view etcd_key,
+                                  const std::string& name) {
+  if (key.size() != crypto_secretbox_KEYBYTES) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("secretbox key \"{}\" is {} bytes (want {})", name, key.size(), crypto_secretbox_KEYBYTES));
+  }
+  if (sodium_init() < 0) return Fail(ErrorCode::kInternal, "libsodium does not initialize");
+  if (data.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return Fail(ErrorCode::kCorruption, fmt::format("{}: secretbox value of {} bytes is shorter than nonce and MAC ({})",
+                                                    etcd_key, data.size(),
+                                                    crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES));
+  }
+  const auto* nonce = reinterpret_cast<const unsigned char*>(data.data());
+  const auto* box = nonce + crypto_secretbox_NONCEBYTES;
+  const size_t box_len = data.size() - crypto_secretbox_NONCEBYTES;
+  std::string out(box_len - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()), box, box_len, nonce,
+                                 reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return Fail(ErrorCode::kCorruption, fmt::format("{} does not decrypt with secretbox key \"{}\"", etcd_key, name));
+  }
+  return out;
 }
 
 }  // namespace
@@ -88,11 +115,7 @@ Result<std::string> Keyring::Decrypt(std::string_view value, std::string_view et
   if (c3 == std::string_view::npos) return Fail(ErrorCode::kCorruption, fmt::format("{}: damaged encryption prefix", etcd_key));
   const std::string name(rest.substr(c2 + 1, c3 - c2 - 1));
   std::string_view data = rest.substr(c3 + 1);
-  if (provider == "secretbox") {
-    return Fail(ErrorCode::kUnsupported,
-                fmt::format("{} is encrypted with secretbox (key \"{}\"), which this build cannot decrypt", etcd_key, name));
-  }
-  if (provider != "aescbc" && provider != "aesgcm") {
+  if (provider != "aescbc" && provider != "aesgcm" && provider != "secretbox") {
     return Fail(ErrorCode::kUnsupported, fmt::format("{}: unknown encryption provider \"{}\"", etcd_key, provider));
   }
   auto it = keys_.find({provider, name});
@@ -101,6 +124,7 @@ Result<std::string> Keyring::Decrypt(std::string_view value, std::string_view et
                                                   "does not have", etcd_key, provider, name));
   }
   const std::string& key = it->second;
+  if (provider == "secretbox") return OpenSecretbox(data, key, etcd_key, name);
   const EVP_CIPHER* cipher = Aes(provider == "aescbc" ? "cbc" : "gcm", key.size());
   if (cipher == nullptr) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("{} key \"{}\" is {} bytes (want 16, 24 or 32)", provider, name, key.size()));

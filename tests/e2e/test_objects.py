@@ -337,7 +337,9 @@ class ChangesSinceTheSnapshot(unittest.TestCase):
 
 
 class EncryptedAtRest(unittest.TestCase):
-    """A Secret encrypted with aescbc by the API server: recovered with --encryption-config only."""
+    """A Secret encrypted at rest by the API server (aescbc here, secretbox below): recovered
+    with --encryption-config only."""
+    provider = "aescbc"
 
     @classmethod
     def setUpClass(cls):
@@ -347,8 +349,8 @@ class EncryptedAtRest(unittest.TestCase):
         key = base64.b64encode(bytes(range(32))).decode()
         with open(cls.config, "w") as f:
             f.write("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n"
-                    "  - resources: [secrets]\n    providers:\n    - aescbc:\n        keys:\n"
-                    "        - name: key1\n          secret: %s\n    - identity: {}\n" % key)
+                    "  - resources: [secrets]\n    providers:\n    - %s:\n        keys:\n"
+                    "        - name: key1\n          secret: %s\n    - identity: {}\n" % (cls.provider, key))
         cls.api.__enter__()
         cls.api.kubectl("create", "secret", "generic", "vault", "--from-literal=token=s3cr3t")
         cls.live = json.loads(cls.api.kubectl("get", "secret/vault", "-o", "json").stdout)
@@ -367,18 +369,23 @@ class EncryptedAtRest(unittest.TestCase):
     def test_inspect_counts_encrypted_values(self):
         r = self.run_plugin("inspect", self.snap, "-o", "json")
         self.assertEqual(r.rc, 0, r)
-        self.assertGreaterEqual(json.loads(r.stdout)["encryptedAtRest"].get("aescbc", 0), 1)
+        self.assertGreaterEqual(json.loads(r.stdout)["encryptedAtRest"].get(self.provider, 0), 1)
 
     def test_recover_needs_the_key(self):
         r = self.run_plugin("recover", self.snap, "secret/vault")
         self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"encrypted at rest (aescbc, key \"key1\")", r.stderr)
+        self.assertIn(b"encrypted at rest (%s, key \"key1\")" % self.provider.encode(), r.stderr)
         self.assertIn(b"--encryption-config", r.stderr)
         r = self.run_plugin("recover", self.snap, "secret/vault", "--encryption-config", self.config)
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.stdout, b"secret/vault created\n")
         got = json.loads(self.api.kubectl("get", "secret/vault", "-o", "json").stdout)
         self.assertEqual(got["data"], self.live["data"])
+
+
+class EncryptedWithSecretbox(EncryptedAtRest):
+    """The same with the secretbox provider (XSalsa20-Poly1305; libsodium decrypts it)."""
+    provider = "secretbox"
 
 
 def b64(path):
