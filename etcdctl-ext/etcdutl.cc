@@ -7,7 +7,8 @@
 //                      has one); ASCII tables as upstream (Debian's 3.5.30 draws Unicode);
 //   hashkv             etcdutl 3.6's command (shared/etcddb/hashkv.h);
 //   version            etcdutl 3.5.30's text;
-//   defrag, backup, check v2store, completion: refused loudly (Error, exit 4) after
+//   defrag             offline, of --data-dir (defrag_offline.h);
+//   backup, check v2store, completion: refused loudly (Error, exit 4) after
 //                      etcdutl's own flag checks: never a silent success.
 #include "etcdctl-ext/etcdutl.h"
 
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "etcdctl-ext/defrag_offline.h"
 #include "shared/base/strings.h"
 #include "shared/etcddb/hashkv.h"
 #include "shared/etcddb/status.h"
@@ -200,7 +202,7 @@ const std::vector<UtlCommand>& UtlCommands() {
                   "Required. Defragments a data directory not in use by etcd.", "", false}},
        .required = {"data-dir"},
        .add_flags = [](cli::FlagSet& f) { f.AddString("data-dir", 0, &g_data_dir, ""); },
-       .run = [](CommandContext&) { return NotImplemented("defrag"); }},
+       .run = [](CommandContext&) -> Result<int> { return DefragDataDir(g_data_dir, DefragTool::kEtcdutl); }},
       {.path = "hashkv",
        .use = "hashkv <filename> [flags]",
        .short_text = "Prints the KV history hash of a given file",

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "etcdctl-ext/command.h"
+#include "etcdctl-ext/defrag_offline.h"
 #include "shared/base/strings.h"
 
 namespace etcdrestore::etcdctl_ext {
@@ -36,10 +37,13 @@ Result<int> RunCompaction(CommandContext& ctx) {
 }
 
 bool defrag_cluster = false;
+std::string defrag_data_dir;
 
 // Online defragmentation, one member at a time; failures are reported per member and make
-// the exit code 1 (etcdctl prints no "Error:" line here).
+// the exit code 1 (etcdctl prints no "Error:" line here). With --data-dir: offline, of a data
+// dir no etcd runs on (defrag_offline.h).
 Result<int> RunDefrag(CommandContext& ctx) {
+  if (!defrag_data_dir.empty()) return DefragDataDir(defrag_data_dir, DefragTool::kEtcdctl);
   ASSIGN_OR_RETURN(auto configs, ctx.ClientConfigs());
   ASSIGN_OR_RETURN(auto first, ctx.DialFirst());  // etcdctl's mustClientFromCmd
   if (defrag_cluster) {
@@ -120,12 +124,10 @@ const bool kDefrag = RegisterCommand({
     .add_flags =
         [](cli::FlagSet& f) {
           f.AddBool("cluster", 0, &defrag_cluster, "use all endpoints from the cluster member list");
-          static std::string data_dir;
-          f.AddString("data-dir", 0, &data_dir,
+          f.AddString("data-dir", 0, &defrag_data_dir,
                       "Optional. If present, defragments a data directory not in use by etcd.");
         },
     .run = RunDefrag,
-    .unimplemented_flags = {"data-dir"},
 });
 
 const bool kMoveLeader = RegisterCommand({

@@ -20,10 +20,15 @@
 #ifndef ETCDRESTORE_SHARED_BBOLT_DEFRAG_H_
 #define ETCDRESTORE_SHARED_BBOLT_DEFRAG_H_
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "shared/base/error.h"
+#include "shared/base/file.h"
+#include "shared/bbolt/reader.h"
 #include "shared/bbolt/writer.h"
 
 namespace etcdrestore::bbolt {
@@ -38,6 +43,25 @@ struct DefragResult {
 // The temporary's name beside path.
 inline constexpr const char* kDefragSuffix = ".defrag.tmp";
 
+// The source, opened and locked; the lock is held until it is destroyed.
+struct DefragSource {
+  std::string path;
+  UniqueFd fd;
+  struct stat st{};
+  std::unique_ptr<Reader> reader;  // null: the file did not exist and is to be created
+};
+
+// Opens and locks path. Errors: kFailedPrecondition when another process holds the lock;
+// otherwise the file cannot be opened as a bbolt db (kNotFound, kCorruption "invalid
+// database", kIO). With create_if_missing, a missing file in an existing directory is not
+// an error (bbolt's Open creates it, and so do etcd's and etcdutl's defrag): Defrag then
+// writes an empty db there.
+Result<DefragSource> OpenDefragSource(const std::string& path, bool create_if_missing = false);
+
+// Defragments an opened source in place (see the file comment).
+Result<DefragResult> Defrag(DefragSource& src);
+
+// OpenDefragSource + Defrag.
 Result<DefragResult> DefragFile(const std::string& path);
 
 }  // namespace etcdrestore::bbolt
