@@ -1,9 +1,10 @@
 """kubectl-etcdrestore discover/save against a real kube-apiserver (v1.20, built from
 Debian's source by scripts/kube-apiserver.sh) and real etcd members (3.4.23 and 3.5).
 
-One kube-apiserver serves every test in this module (start-up ~4 s). No kubelet can run
-here: each scenario creates the Node objects and the kubeadm mirror pods a kubelet would,
-describing real local etcd members, then runs the plugin. Scenarios: single node (the
+One kube-apiserver serves every test in this module (start-up ~4 s), without kubelets: each
+scenario creates the Node objects and the kubeadm mirror pods a kubelet would, describing real
+local etcd members (with kubelets this is e2e.plan's real nodes, tests/e2e/realnode.py: save
+direct on a node and --via exec through a real kubelet), then runs the plugin. Scenarios: single node (the
 apiserver's own etcd), three-node stacked HA on etcd 3.5 (one member's flags in `--f v`
 form, one with a non-default data dir), external etcd (no etcd pods: found through the
 kube-apiserver pod's --etcd-servers), and the error cases (RBAC 403, wrong CA, unreachable
@@ -14,7 +15,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import time
 import unittest
@@ -22,7 +22,6 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ETCDCTL_EXT, find_etcd, free_port, run  # noqa: E402
 from kube_harness import KUBECTL, KubeApiServer  # noqa: E402
-from kubelet_standin import KubeletStandIn  # noqa: E402
 
 PLUGIN = os.environ.get("KUBECTL_ETCDRESTORE", "")
 API = None
@@ -183,73 +182,18 @@ class SingleNode(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout), load_json(out + ".json"))
 
 
-class ViaExec(unittest.TestCase):
-    """save --via exec through the real kube-apiserver's pods/exec proxy. No kubelet can run
-    here: the node's kubelet endpoint is kubelet_standin.KubeletStandIn, which speaks the
-    kubelet's WebSocket exec protocol and runs the real etcdctl as the etcd container would
-    (container paths mapped through the pod's hostPath volumes)."""
+class ExecRbac(unittest.TestCase):
+    """save --via exec refused by RBAC (the kube-apiserver answers before any kubelet is asked).
+    save --via exec through a REAL kubelet into the distroless etcd image is e2e.plan's
+    SingleNode.test_save_via_exec_through_the_real_kubelet (tests/e2e/realnode.py)."""
 
     @classmethod
     def setUpClass(cls):
         API.reset_control_plane()
-
-        def get_pod(ns, name):
-            return json.loads(API.kubectl("-n", ns, "get", "pod", name, "-o", "json").stdout)
-
-        cls.kubelet = KubeletStandIn(API.pki.path("kubelet.crt"), API.pki.path("kubelet.key"),
-                                     API.pki.path("ca.crt"), get_pod)
-        API.add_node("cp1", kubelet_port=cls.kubelet.port)
+        API.add_node("cp1")
         API.add_etcd_pod("cp1", API.etcd, certs_host_dir=API.pki.path("etcd"))
         API.add_apiserver_pod("cp1", [API.etcd.client_url], pki_host_dir=API.pki.dir)
         API.add_kubeadm_config()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kubelet.close()
-
-    def setUp(self):
-        self.kubelet.requests.clear()
-        self.kubelet.prefer_v5 = False
-
-    def test_save_via_exec_v4(self):
-        out = os.path.join(API.dir, "exec.db")
-        r = plugin("save", out, "--via", "exec")
-        self.assertEqual(r.rc, 0, r)
-        side = load_json(out + ".json")
-        self.assertEqual(side["source"]["method"], "exec")
-        self.assertEqual(side["source"]["pod"], "kube-system/etcd-cp1")
-        node_path = side["source"]["nodePath"]
-        self.assertTrue(node_path.startswith(API.etcd.data_dir + "/etcdrestore-snapshot-"), node_path)
-        self.assertIn("on node:   cp1 at " + node_path, r.stdout.decode())
-        self.assertTrue(os.path.exists(node_path))
-        self.assertEqual(read(node_path, "rb"), read(out, "rb"))
-        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
-        st = json.loads(run(["/usr/bin/etcdctl", "snapshot", "status", out, "-w", "json"]).stdout)
-        self.assertEqual(side["snapshot"]["hash"], st["hash"])
-        self.assertEqual(side["snapshot"]["revision"], st["revision"])
-        status = etcdctl_json(API.etcd, "endpoint", "status")[0]["Status"]
-        self.assertEqual(side["clusterID"], "%x" % status["header"]["cluster_id"])
-        # What went over the wire: our offer, the 1.20 kubelet's choice, etcdctl with the
-        # pod's own (container) cert paths.
-        paths = [p for p, _, _, _ in self.kubelet.requests]
-        self.assertEqual(paths, ["/exec/kube-system/etcd-cp1/etcd"] * 4)  # status, save, status, member list
-        for _, offered, chosen, _ in self.kubelet.requests:
-            self.assertEqual(offered, ["v5.channel.k8s.io", "v4.channel.k8s.io"])
-            self.assertEqual(chosen, "v4.channel.k8s.io")
-        save_argv = self.kubelet.requests[1][3]
-        self.assertIn("--cacert=" + API.pki.path("etcd/ca.crt"), save_argv)  # /etc/kubernetes/pki/etcd/ca.crt mapped
-        self.assertEqual(save_argv[-3:-1], ["snapshot", "save"])
-        os.remove(node_path)
-        restore_and_check(self, out, "execr", "http://127.0.0.1:%d" % free_port(),
-                          ["/registry/pods/kube-system/etcd-cp1"])
-
-    def test_save_via_exec_v5(self):
-        self.kubelet.prefer_v5 = True
-        out = os.path.join(API.dir, "exec-v5.db")
-        r = plugin("save", out, "--via", "exec", "-o", "json")
-        self.assertEqual(r.rc, 0, r)
-        self.assertEqual({c for _, _, c, _ in self.kubelet.requests}, {"v5.channel.k8s.io"})
-        os.remove(json.loads(r.stdout)["source"]["nodePath"])
 
     def test_partial_rbac(self):
         # A user who may read pods in kube-system but nothing else: discovery still works and
@@ -271,14 +215,6 @@ class ViaExec(unittest.TestCase):
         self.assertEqual(e.rc, 1)
         self.assertIn('create pods/exec etcd-cp1 in namespace kube-system: forbidden: User "nobody" cannot get '
                       'resource "pods/exec" in API group "" in the namespace "kube-system"', e.stderr.decode())
-
-    def test_failing_etcdctl_reports_exit_code_and_stderr(self):
-        r = plugin("save", os.path.join(API.dir, "exec-bad.db"), "--via", "exec", "--node-dir", "/no/such/dir")
-        self.assertEqual(r.rc, 1)
-        self.assertRegex(r.stderr.decode(), r"^error: etcdctl snapshot save /no/such/dir/etcdrestore-snapshot-\S+\.db "
-                                            r"in pod etcd-cp1 exited with 5: Error: could not open .*: no such file or directory\)$")
-        self.assertFalse(os.path.exists(os.path.join(API.dir, "exec-bad.db")))
-
 
 class StackedHa(unittest.TestCase):
     """Three stacked members on etcd 3.5; cp2's flags in `--f v` form, cp3 with a

@@ -1,570 +1,438 @@
-"""e2e: `kubectl etcdrestore plan` scripts EXECUTED against three fake control-plane nodes.
+"""e2e: `kubectl etcdrestore save` and `plan -o script` on REAL nodes, every phase of the generated
+scripts run ON the node as an operator logged into it would (realnode.py: real kubelet v1.20.2,
+containerd and runc running etcd 3.4.23 and kube-apiserver v1.20.2 as kubeadm's static pods; the
+etcd image is distroless). The real kubelet stops etcd when the stop phase moves the manifests
+out and starts it on the restored dir when start puts the re-pointed manifest back; `systemctl
+restart kubelet` in the scripts is the nodes' systemctl stand-in (no systemd runs here).
 
-Each node is a directory tree under a test root (its HOST_ROOT): a static pod dir with a
-kubeadm-shaped etcd.yaml (https clients with the harness's certs, etcd-data hostPath) plus a
-kube-scheduler.yaml, the PKI, and the data dir. The kubelet and crictl of each node are the
-python test doubles of fake_node.py: the fake kubelet starts and stops REAL etcd from the
-manifests it finds, so moving a manifest out really stops etcd, and a re-pointed manifest
-really starts etcd on the restored dir.
+One cluster per class, the scenarios of a class run in order on it:
+  SingleNode (seed 002, one node): on cp-1 `save` direct and `--via exec` through the real
+      kubelet's exec into the distroless etcd image; a Deployment deleted; `plan --from` the
+      sidecar in an install dir with etcdctl-ext beside the plugin; refusals on the node (wrong
+      snapshot, restore before stop); every phase; the Deployment back, the revision bumped, the
+      old data kept, the manifest re-pointed.
+  StackedHa (seed 000, three nodes): plan-time refusals from the real snapshot's member list
+      (kubeadm's first-node manifest, a node missing, no etcd-data volume); save on cp-1, plan with
+      the leader last, the bundle copied to cp-2 and cp-3, each phase on every node before the next;
+      one cluster of the three planned members, the Deployment back.
+  KubeadmLayouts (one node, issue 11 point 3): the data dir is its own file system (a tmpfs
+      mounted inside the node), etcd has a --wal-dir, and there is no kubelet-config ConfigMap:
+      plan from the live API assumes kubeadm's manifest path and says so; `check` refuses while
+      the data dir's file system is too full, then passes; the restore goes into the mount point
+      with the old contents kept inside it, a new WAL dir, the manifest's --wal-dir re-pointed.
 
-Scenario: start the 3-member cluster, write keys, `etcdctl-ext snapshot save`, change the
-keys, write the sidecar (plan_write_sidecar, shared/topology's writer), make the plan,
-then run every phase of the generated scripts node by node. The cluster must come back
-healthy with the three planned members and the snapshot's data, the revision bumped, the
-old data dirs kept, and no copy of a manifest left in the manifests dirs.
-
-Runs with etcd 3.4.23 and 3.5 (etcdctl-ext restore from the sidecar), and once with
---restore-tool etcdutl run by the real etcdutl 3.5 (from copied manifests). Refusals: a
-snapshot whose hash differs, a node missing from the input, a manifest without the etcd-data
-volume (at plan time and on the node), each an error before anything is touched.
-
-Env: ETCDCTL_EXT, KUBECTL_ETCDRESTORE, PLAN_WRITE_SIDECAR (set by ctest).
+Env: KUBECTL_ETCDRESTORE, ETCDCTL_EXT (set by ctest); REALNODE_KEEP=1 keeps the work dir.
 """
 
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ETCDCTL_EXT, find_etcd, free_port, make_certs, run  # noqa: E402
+import realnode  # noqa: E402
+from harness import ETCDCTL_EXT  # noqa: E402
 
 KUBECTL_ETCDRESTORE = os.environ.get("KUBECTL_ETCDRESTORE", "")
-PLAN_WRITE_SIDECAR = os.environ.get("PLAN_WRITE_SIDECAR", "")
-FAKE_NODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_node.py")
 MANIFESTS = "/etc/kubernetes/manifests"
-PKI = "/etc/kubernetes/pki/etcd"
+ADMIN = {"KUBECONFIG": "/etc/kubernetes/admin.conf", "PATH": "/root/bin:" + realnode.NODE_PATH}
 
-try:
-    import yaml  # noqa: F401  (the fake kubelet reads manifests with PyYAML)
-    HAVE_YAML = True
-except ImportError:
-    HAVE_YAML = False
-
-SCHEDULER = """apiVersion: v1
-kind: Pod
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
 metadata:
-  name: kube-scheduler
-  namespace: kube-system
+  name: nginx-deployment
 spec:
-  containers:
-  - command:
-    - kube-scheduler
-    image: registry.k8s.io/kube-scheduler:v1.28.2
-    name: kube-scheduler
-  hostNetwork: true
+  selector:
+    matchLabels:
+      app: nginx
+  replicas: 2
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14.2
 """
 
 
-def etcd_manifest(node, image, initial_cluster, data_volume=True, data_dir="/var/lib/etcd", wal_dir=None):
-    """A static pod manifest in the layout kubeadm writes (https clients, http peers)."""
-    cu = "https://127.0.0.1:%d" % node["client_port"]
-    pu = "http://127.0.0.1:%d" % node["peer_port"]
-    flags = [
-        "--advertise-client-urls=" + cu,
-        "--cert-file=%s/server.crt" % PKI,
-        "--client-cert-auth=true",
-        "--data-dir=" + data_dir,
-        "--initial-advertise-peer-urls=" + pu,
-        "--initial-cluster=" + initial_cluster,
-        "--initial-cluster-state=new",
-        "--initial-cluster-token=original-token",
-        "--key-file=%s/server.key" % PKI,
-        "--listen-client-urls=" + cu,
-        "--listen-peer-urls=" + pu,
-        "--name=" + node["name"],
-        "--snapshot-count=10000",
-        "--trusted-ca-file=%s/ca.crt" % PKI,
-    ] + (["--wal-dir=" + wal_dir] if wal_dir else [])
-    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    component: etcd\n    tier: control-plane\n"
-    text += "  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n"
-    text += "".join("    - %s\n" % f for f in flags)
-    text += "    image: %s\n    name: etcd\n    volumeMounts:\n" % image
-    if data_volume:
-        text += "    - mountPath: %s\n      name: etcd-data\n" % data_dir
-    text += "    - mountPath: %s\n      name: etcd-certs\n" % PKI
-    if wal_dir:
-        text += "    - mountPath: %s\n      name: etcd-wal\n" % wal_dir
-    text += "  hostNetwork: true\n  volumes:\n"
-    text += "  - hostPath:\n      path: %s\n      type: DirectoryOrCreate\n    name: etcd-certs\n" % PKI
-    if data_volume:
-        text += "  - hostPath:\n      path: %s\n      type: DirectoryOrCreate\n    name: etcd-data\n" % data_dir
-    if wal_dir:
-        text += "  - hostPath:\n      path: %s\n      type: DirectoryOrCreate\n    name: etcd-wal\n" % wal_dir
-    text += "status: {}\n"
-    return text
+def setUpModule():
+    if not (KUBECTL_ETCDRESTORE and ETCDCTL_EXT):
+        raise unittest.SkipTest("KUBECTL_ETCDRESTORE and ETCDCTL_EXT must be set (run through ctest)")
+    why = realnode.requirements()
+    if why:
+        raise unittest.SkipTest(why)
 
 
-class FakeCluster:
-    """Three node trees under root, each with a fake kubelet running real etcd `version`."""
-
-    def __init__(self, root, version, certs, names=("cp1", "cp2", "cp3"), wal_dir=None):
-        self.root, self.version, self.certs = root, version, certs
-        self.wal_dir = wal_dir
-        self.etcd_bin = find_etcd(version)
-        self.image = "registry.k8s.io/etcd:%s-0" % ("3.4.23" if version.startswith("3.4") else version)
-        self.nodes = []
-        for n in names:
-            self.nodes.append({"name": n, "root": os.path.join(root, n), "client_port": free_port(),
-                               "peer_port": free_port()})
-        self.initial_cluster = ",".join("%s=http://127.0.0.1:%d" % (n["name"], n["peer_port"]) for n in self.nodes)
-        self.kubelets = {}
-
-    def layout(self):
-        for n in self.nodes:
-            r = n["root"]
-            os.makedirs(r + MANIFESTS)
-            os.makedirs(r + PKI)
-            os.makedirs(r + "/var/lib")
-            os.makedirs(r + "/run")
-            for src, dst in ((self.certs.ca, "ca.crt"), (self.certs.server_cert, "server.crt"),
-                             (self.certs.server_key, "server.key")):
-                shutil.copy(src, os.path.join(r + PKI, dst))
-            with open(r + MANIFESTS + "/etcd.yaml", "w") as f:
-                f.write(self.manifest(n))
-            with open(r + MANIFESTS + "/kube-scheduler.yaml", "w") as f:
-                f.write(SCHEDULER)
-
-    def manifest(self, n):
-        return etcd_manifest(n, self.image, self.initial_cluster, wal_dir=self.wal_dir)
-
-    def state(self, n):
-        return n["root"] + "/run/containers.json"
-
-    def crictl(self, n):
-        return "%s %s crictl --state %s" % (sys.executable, FAKE_NODE, self.state(n))
-
-    def start_kubelets(self):
-        for n in self.nodes:
-            log = open(os.path.join(self.root, n["name"] + "-kubelet.log"), "w")
-            self.kubelets[n["name"]] = subprocess.Popen(
-                [sys.executable, FAKE_NODE, "kubelet", "--root", n["root"], "--manifests", n["root"] + MANIFESTS,
-                 "--etcd", self.etcd_bin, "--state", self.state(n)], stdout=log, stderr=subprocess.STDOUT)
-            log.close()
-
-    def stop(self):
-        for p in self.kubelets.values():
-            if p.poll() is None:
-                p.terminate()
-        for p in self.kubelets.values():
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        self.kubelets = {}
-
-    def endpoints(self):
-        return ",".join("https://127.0.0.1:%d" % n["client_port"] for n in self.nodes)
-
-    def ctl(self, *args, endpoints=None):
-        return run([ETCDCTL_EXT, "--endpoints", endpoints or self.endpoints(), "--cacert", self.certs.ca,
-                    "--cert", self.certs.client_cert, "--key", self.certs.client_key, *args])
-
-    def wait_healthy(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ctl("endpoint", "health").rc == 0:
-                return
-            time.sleep(0.2)
-        raise AssertionError("cluster not healthy after %ss: %r" % (timeout, self.ctl("endpoint", "health")))
-
-    def env(self, n, tool_env):
-        # No crictl on the node (as on a containerd node without cri-tools): whether etcd runs
-        # comes from its WAL lock. The fake crictl is given only where a test asks for it.
-        e = {"HOST_ROOT": n["root"], "CRICTL": "/nonexistent/crictl",
-             "KUBELET_RESTART_CMD": "echo restart >> '%s/run/kubelet-restarts'" % n["root"],
-             "WAIT_SECONDS": "60"}
-        e.update(tool_env)
-        return e
+def timed(f):
+    """Prints the wall time of a test (the CI budget is counted in these)."""
+    def wrapper(self):
+        t = time.monotonic()
+        try:
+            return f(self)
+        finally:
+            print("\n[time] %s.%s: %.1f s" % (type(self).__name__, f.__name__, time.monotonic() - t), file=sys.stderr)
+    wrapper.__name__ = f.__name__
+    wrapper.__doc__ = f.__doc__
+    return wrapper
 
 
-@unittest.skipUnless(ETCDCTL_EXT and KUBECTL_ETCDRESTORE and PLAN_WRITE_SIDECAR,
-                     "ETCDCTL_EXT, KUBECTL_ETCDRESTORE and PLAN_WRITE_SIDECAR must be set (run through ctest)")
-@unittest.skipUnless(HAVE_YAML, "PyYAML is missing (the fake kubelet reads manifests with it)")
-class PlanExecutedTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="etcdrestore-plan-e2e-")
-        self.certs = make_certs(os.path.join(self.tmp, "certs"))
-        self.clusters = []
-        self.mounts = []
+class RealNodeCase(unittest.TestCase):
+    NODES = 1
+    CLUSTER = {}
 
-    def tearDown(self):
-        for c in self.clusters:
-            c.stop()
-        for m in reversed(self.mounts):
-            run(["umount", "-l", m])
-        if not os.environ.get("ETCDRESTORE_KEEP_E2E"):
-            shutil.rmtree(self.tmp, ignore_errors=True)
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="etcdrestore-realnode-")
+        t = time.monotonic()
+        cls.cluster = realnode.Cluster(os.path.join(cls.tmp, "cluster"), nodes=cls.NODES, **cls.CLUSTER)
+        try:
+            cls.cluster.__enter__()
+            # kubectl-etcdrestore and etcdctl-ext side by side in root's bin on every node, as krew
+            # installs them; nothing else of this machine's build is used on the nodes.
+            for n in cls.cluster.nodes:
+                for b in (KUBECTL_ETCDRESTORE, ETCDCTL_EXT):
+                    with open(b, "rb") as f:
+                        n.write_file("/root/bin/" + os.path.basename(b), f.read(), 0o755)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        print("\n[time] %s cluster of %d up: %.1f s (%s)" % (cls.__name__, cls.NODES, time.monotonic() - t, ", ".join(
+            "%s %.1f" % kv for kv in cls.cluster.timings.items())), file=sys.stderr)
 
-    def cluster(self, version, names=("cp1", "cp2", "cp3"), wal_dir=None, before_start=None, tag=""):
-        if find_etcd(version) is None:
-            self.skipTest("etcd %s is not installed" % version)
-        c = FakeCluster(os.path.join(self.tmp, "nodes-" + version + tag), version, self.certs, names=names,
-                        wal_dir=wal_dir)
-        self.clusters.append(c)
-        c.layout()
-        if before_start:
-            before_start(c)
-        c.start_kubelets()
-        c.wait_healthy()
-        return c
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.__exit__(None, None, None)
+        if not os.environ.get("REALNODE_KEEP"):
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+        else:
+            print("realnode: kept %s" % cls.tmp, file=sys.stderr)
 
-    def plugin(self, *args):
-        return run([KUBECTL_ETCDRESTORE, "plan", *args])
+    # -- helpers -----------------------------------------------------------------------------
 
-    def save(self, c):
-        """Keys before/0..9, snapshot, then changes the snapshot must undo. Returns (path, revision)."""
-        for i in range(10):
-            self.assertEqual(c.ctl("put", "/registry/before/%d" % i, "v%d" % i).rc, 0)
-        snap = os.path.join(self.tmp, "backup-%s" % c.version, "snap.db")
-        os.makedirs(os.path.dirname(snap))
-        r = c.ctl("snapshot", "save", snap, endpoints="https://127.0.0.1:%d" % c.nodes[0]["client_port"])
-        self.assertEqual(r.rc, 0, r)
-        st = run([ETCDCTL_EXT, "snapshot", "status", snap, "-w", "json"])
-        self.assertEqual(st.rc, 0, st)
-        revision = json.loads(st.stdout)["revision"]
-        self.assertEqual(c.ctl("put", "/registry/after/x", "new").rc, 0)
-        self.assertEqual(c.ctl("del", "/registry/before/0").rc, 0)
-        return snap, revision
+    def sh(self, n, cmd, env=None, **kw):
+        """cmd on node n as root logged into it, with the kubeconfig kubeadm leaves there and the
+        plugin's install dir on PATH."""
+        e = dict(ADMIN)
+        e.update(env or {})
+        return n.run(cmd, env=e, **kw)
 
-    def run_phases(self, c, out_dir, order, tool_env, crictl=False):
-        names = {n["name"]: n for n in c.nodes}
-        for phase in ("check", "stop", "restore", "start", "verify", "finish"):
-            for node in order:
-                script = os.path.join(out_dir, "etcdrestore-%s.sh" % node)
-                env = c.env(names[node], tool_env)
-                if crictl:
-                    env["CRICTL"] = c.crictl(names[node])
-                r = run(["sh", script, phase], env=env, timeout=120)
-                self.assertEqual(r.rc, 0, "%s %s: %r" % (node, phase, r))
-                if phase in ("stop", "start"):
-                    self.assertEqual(b"crictl: etcd container" in r.stdout, crictl, r)
+    def node(self, name):
+        return next(n for n in self.cluster.nodes if n.name == name)
+
+    def create_deployment(self):
+        self.cluster.kubectl("apply", "-f", "-", input=DEPLOYMENT.encode())
+        self.assertIn(b"nginx-deployment", self.cluster.kubectl("get", "deployments").stdout)
+
+    def delete_deployment(self):
+        self.cluster.kubectl("delete", "deployment", "nginx-deployment")
+        self.assertEqual(self.cluster.etcdctl("get", "/registry/deployments/default/nginx-deployment",
+                                              "--keys-only").stdout, b"")
+
+    def save_on_node(self, n, path="/root/backup/snap.db"):
+        self.sh(n, "mkdir -p %s" % os.path.dirname(path))
+        r = self.sh(n, ["kubectl-etcdrestore", "save", path])
+        self.assertIn(("Snapshot saved to " + path).encode(), r.stdout)
+        return path
+
+    def phases(self, n, script):
+        """The phases the script names in its usage line, in order ("all" aside)."""
+        text = self.sh(n, ["sed", "-n", "s/^#   PHASE: //p", script]).stdout.decode()
+        return [p.strip() for p in text.split("|") if p.strip() and p.strip() != "all"]
+
+    def run_phases(self, bundle, order):
+        """Each phase on every node in order before the next phase, as README.md says."""
+        nodes = [self.node(x) for x in order]
+        phases = self.phases(nodes[0], "%s/etcdrestore-%s.sh" % (bundle, order[0]))
+        self.assertEqual(phases[:6], ["check", "stop", "restore", "start", "verify", "finish"])
+        log = []
+        for phase in phases:
+            for n in nodes:
+                t = time.monotonic()
+                r = self.sh(n, ["sh", "%s/etcdrestore-%s.sh" % (bundle, n.name), phase], env={"WAIT_SECONDS": "240"},
+                          check=False, timeout=600)
+                log.append("%s %s %.1fs" % (n.name, phase, time.monotonic() - t))
+                self.assertEqual(r.rc, 0, "%s %s: %r" % (n.name, phase, r))
                 if phase == "stop":
-                    # Every manifest is out of the dir while etcd is stopped.
-                    self.assertEqual(os.listdir(names[node]["root"] + MANIFESTS), [])
+                    # Every static pod manifest is out, and the REAL kubelet has stopped etcd.
+                    self.assertEqual(self.sh(n, "ls -A %s" % MANIFESTS).stdout, b"")
+                    self.assertNotEqual(self.sh(n, ["etcdctl-ext", "datadir-in-use", "/var/lib/etcd"], check=False).rc, 0)
+        print("\n[time] phases: " + ", ".join(log), file=sys.stderr)
 
-    def check_restored(self, c, plan, snap_revision):
-        c.wait_healthy()
-        members = json.loads(c.ctl("member", "list", "-w", "json").stdout)["members"]
-        got = sorted((m["name"], tuple(m["peerURLs"])) for m in members)
-        want = sorted((n["member"], tuple(n["peerURLs"])) for n in plan["nodes"])
-        self.assertEqual(got, want)
-        # The snapshot's data: before/0 is back, after/x is gone.
-        self.assertEqual(c.ctl("get", "/registry/before/0", "--print-value-only").stdout, b"v0\n")
-        self.assertEqual(c.ctl("get", "/registry/after/x").stdout, b"")
-        header = json.loads(c.ctl("get", "/registry/before/1", "-w", "json").stdout)["header"]
-        if plan["bumpRevision"]:
-            self.assertGreaterEqual(header["revision"], snap_revision + plan["bumpRevision"])
-        for pn in plan["nodes"]:
-            n = next(x for x in c.nodes if x["name"] == pn["node"])
-            # Old data kept, new data in use, manifests back and no copy left inside the dir.
-            self.assertTrue(os.path.isdir(n["root"] + pn["asideDir"] + "/member/wal"), pn["asideDir"])
-            self.assertTrue(os.path.isdir(n["root"] + pn["restoreDir"] + "/member/wal"))
-            self.assertEqual(sorted(os.listdir(n["root"] + MANIFESTS)), ["etcd.yaml", "kube-scheduler.yaml"])
-            with open(os.path.join(c.state(n))) as f:
-                etcd = [x for x in json.load(f) if x["name"] == "etcd"]
-            self.assertEqual(len(etcd), 1)
-            self.assertIn("--data-dir=" + n["root"] + pn["restoreDir"], etcd[0]["argv"])
-            with open(n["root"] + "/run/kubelet-restarts") as f:
-                self.assertEqual(len(f.read().split()), 2)  # start and finish
+    def check_restored(self, plan, revision):
+        """The cluster is the plan's: its members, the Deployment back, the revision bumped,
+        etcd on the restored dirs through re-pointed manifests, the old data kept."""
+        t = time.monotonic()
+        self.cluster.wait_ready(timeout=300)
+        print("\n[time] ready again after finish: %.1f s" % (time.monotonic() - t), file=sys.stderr)
+        members = json.loads(self.cluster.etcdctl("member", "list", "-w", "json").stdout)["members"]
+        self.assertEqual(sorted((m["name"], tuple(m["peerURLs"])) for m in members),
+                         sorted((p["member"], tuple(p["peerURLs"])) for p in plan["nodes"]))
+        self.assertRegex(self.cluster.kubectl("get", "deployments").stdout, rb"(?m)^nginx-deployment ")
+        header = json.loads(self.cluster.etcdctl("get", "/registry/deployments/default/nginx-deployment",
+                                                 "-w", "json").stdout)["header"]
+        self.assertGreaterEqual(header["revision"], revision + plan["bumpRevision"])
+        for p in plan["nodes"]:
+            n = self.node(p["node"])
+            self.assertIn("--data-dir=" + p["restoreDir"], n.etcd_manifest())
+            self.assertTrue(os.path.isdir(n.host_path(p["asideDir"] + "/member/wal")), p["asideDir"])
+            self.assertEqual(self.sh(n, "ls %s" % MANIFESTS).stdout, b"etcd.yaml\nkube-apiserver.yaml\n")
+            # The running etcd holds the restored dir's WAL lock (etcdctl-ext asks the data dir).
+            r = self.sh(n, ["etcdctl-ext", "datadir-in-use", p["restoreDir"]])
+            self.assertRegex(r.stdout, rb"^in use: .* locked by pid [0-9]+ \(etcd\)\n$")
 
-    def restore_from_sidecar(self, version):
-        c = self.cluster(version)
-        snap, revision = self.save(c)
-        # Saved five days ago: the bump is sized from the revision and the age.
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 5 * 86400))
-        r = run([PLAN_WRITE_SIDECAR, snap, str(revision), created, MANIFESTS] +
-                ["%s=%s" % (n["name"], n["root"] + MANIFESTS + "/etcd.yaml") for n in c.nodes])
-        self.assertEqual(r.rc, 0, r)
-        out = os.path.join(self.tmp, "plan-" + version)
-        r = self.plugin("--from", snap + ".json", "-o", "script", "--out-dir", out, "--leader", "cp1",
-                        "--etcdctl-ext", ETCDCTL_EXT)
-        self.assertEqual(r.rc, 0, r)
-        self.assertEqual(sorted(os.listdir(out)),
-                         ["README.md", "etcdrestore-cp1.sh", "etcdrestore-cp2.sh", "etcdrestore-cp3.sh", "plan.json"])
-        shutil.copy(snap, out)  # the snapshot goes beside the scripts, as the operator copies the bundle
-        with open(os.path.join(out, "plan.json")) as f:
-            plan = json.load(f)
-        self.assertEqual([n["node"] for n in plan["nodes"]], ["cp2", "cp3", "cp1"])  # the leader last
-        # 5 days at 1500 writes/s plus the revision, doubled (> 1e9), rounded up to 1e8: 1.3e9 (the
-        # plan is made a second or two after the sidecar's time, which does not cross a multiple).
-        self.assertEqual(plan["bumpRevision"], 1300000000)
-        env = {"ETCDCTL_EXT": ETCDCTL_EXT}
-        self.run_phases(c, out, ["cp2", "cp3", "cp1"], env)
-        self.check_restored(c, plan, revision)
-        # Idempotent: a phase already done says so and changes nothing.
-        r = run(["sh", os.path.join(out, "etcdrestore-cp2.sh"), "restore"], env=c.env(c.nodes[1], env))
-        self.assertEqual(r.rc, 0, r)
+    def snapshot_revision(self, n, path):
+        return json.loads(self.sh(n, ["etcdctl-ext", "snapshot", "status", path, "-w", "json"]).stdout)["revision"]
+
+
+class SingleNode(RealNodeCase):
+    NODES = 1
+
+    @timed
+    def test_seed_single_node(self):
+        c = self.cluster
+        n = c.nodes[0]
+        self.create_deployment()
+        # Whether etcd runs is asked of its data dir on the node: the real etcd in its container
+        # holds the WAL lock (issue 11 point 2; no crictl on these nodes).
+        self.assertIn(b"crictl: not found", self.sh(n, "crictl ps", check=False).stderr)
+        r = self.sh(n, ["etcdctl-ext", "datadir-in-use", "/var/lib/etcd"])
+        self.assertRegex(r.stdout, rb"^in use: /var/lib/etcd/member/wal/[0-9a-f-]+\.wal locked by pid [0-9]+ \(etcd\)\n$")
+
+        snap = self.save_on_node(n)
+        side = json.loads(self.sh(n, ["cat", snap + ".json"]).stdout)
+        self.assertEqual(side["source"]["method"], "direct")
+        self.assertEqual(side["source"]["certFile"], "/etc/kubernetes/pki/apiserver-etcd-client.crt")
+        self.assertEqual(side["members"][0]["dataHostPath"], "/var/lib/etcd")
+        revision = self.snapshot_revision(n, snap)
+        self.delete_deployment()
+
+        plan_dir = "/root/plan"
+        r = self.sh(n, ["kubectl-etcdrestore", "plan", "--from", snap + ".json", "-o", "script", "--out-dir", plan_dir],
+                  env=ADMIN)
+        self.assertEqual(self.sh(n, "ls %s" % plan_dir).stdout.split(),
+                         [b"README.md", b"etcdctl-ext", b"etcdctl-ext.sha256", b"etcdrestore-cp-1.sh", b"plan.json"])
+        self.assertEqual(self.sh(n, "sha256sum -c etcdctl-ext.sha256", cwd=plan_dir).rc, 0)
+        plan = json.loads(self.sh(n, ["cat", plan_dir + "/plan.json"]).stdout)
+        script = plan_dir + "/etcdrestore-cp-1.sh"
+
+        # Refused on the node before anything is touched: another snapshot; restore before stop.
+        other = "/root/backup/other.db"
+        self.sh(n, ["etcdctl-ext", "--endpoints", "https://127.0.1.1:52379", "--cacert", "/etc/kubernetes/pki/etcd/ca.crt",
+               "--cert", "/etc/kubernetes/pki/apiserver-etcd-client.crt", "--key",
+               "/etc/kubernetes/pki/apiserver-etcd-client.key", "snapshot", "save", other])
+        r = self.sh(n, ["sh", script, "check"], env={"SNAPSHOT": other}, check=False)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(b"REFUSED: snapshot /root/backup/other.db has sha256 ", r.stderr)
+        r = self.sh(n, ["sh", script, "restore"], check=False)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(b"run the stop phase first", r.stderr)
+
+        # The snapshot beside the scripts, as the README says; then every phase.
+        self.sh(n, ["cp", snap, plan_dir + "/"])
+        r = self.sh(n, ["sh", script, "check"])
+        self.assertIn(("snapshot %s/snap.db, tool %s/etcdctl-ext" % (plan_dir, plan_dir)).encode(), r.stdout)
+        self.assertIn(("sha256 %s (the file's, as planned)" % plan["snapshot"]["sha256"]).encode(), r.stdout)
+        self.run_phases(plan_dir, ["cp-1"])
+        self.check_restored(plan, revision)
+        # Idempotent: a phase already done says so.
+        r = self.sh(n, ["sh", script, "restore"])
         self.assertIn(b"already done", r.stdout)
-        c.wait_healthy()
 
-    def test_restore_etcd34_from_sidecar(self):
-        self.restore_from_sidecar("3.4")
+    @timed
+    def test_save_via_exec_through_the_real_kubelet(self):
+        """`save --via exec` through the kube-apiserver and the REAL kubelet's exec into the
+        distroless etcd image (no sh, cat or tar in it): etcdctl snapshot save inside the pod,
+        into its data dir; from the node the file is copied and checked, from elsewhere it stays
+        on the node and the output says so."""
+        c = self.cluster
+        n = c.nodes[0]
+        r = c.kubectl("-n", "kube-system", "exec", "etcd-cp-1", "--", "sh", "-c", "true", check=False)
+        self.assertNotEqual(r.rc, 0, r)  # distroless: there is no shell to exec
+        self.assertIn(b"executable file not found", r.stderr)
+        self.sh(n, "mkdir -p /root/backup")
+        r = self.sh(n, ["kubectl-etcdrestore", "save", "/root/backup/exec.db", "--via", "exec"])
+        out = r.stdout.decode()
+        self.assertIn("Snapshot saved to /root/backup/exec.db", out)
+        side = json.loads(self.sh(n, ["cat", "/root/backup/exec.db.json"]).stdout)
+        self.assertEqual(side["source"]["method"], "exec")
+        self.assertEqual(side["source"]["pod"], "kube-system/etcd-cp-1")
+        node_path = side["source"]["nodePath"]
+        self.assertRegex(node_path, r"^/var/lib/etcd[^/]*/etcdrestore-snapshot-\d+T\d+Z\.db$")
+        self.assertIn("on node:   cp-1 at " + node_path, out)
+        self.assertEqual(self.sh(n, ["cmp", node_path, "/root/backup/exec.db"]).rc, 0)
+        st = json.loads(self.sh(n, ["etcdctl", "snapshot", "status", "/root/backup/exec.db", "-w", "json"],
+                              env={"ETCDCTL_API": "3"}).stdout)
+        self.assertEqual((side["snapshot"]["hash"], side["snapshot"]["revision"]), (st["hash"], st["revision"]))
+        self.sh(n, ["rm", node_path])
 
-    def test_restore_etcd35_from_sidecar(self):
-        self.restore_from_sidecar("3.5.30")
+        # From this machine (not the node): the file stays on the node, named with its node path.
+        with tempfile.TemporaryDirectory() as d:
+            r = realnode_plugin(c, "save", os.path.join(d, "far.db"), "--via", "exec")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn(b"Snapshot saved on node cp-1 at /var/lib/etcd", r.stdout)
+            self.assertIn(b"copy it from node cp-1", r.stdout)
+            with open(os.path.join(d, "far.db.json")) as f:
+                far = json.load(f)["source"]["nodePath"]
+            self.assertTrue(os.path.isfile(n.host_path(far)))
+            self.sh(n, ["rm", far])
 
-    def test_restore_with_real_etcdutl_from_manifests(self):
-        etcdutl = find_etcd("3.5.30", "etcdutl")
-        etcdctl = find_etcd("3.5.30", "etcdctl")
-        if not etcdutl or not etcdctl:
-            self.skipTest("etcdutl/etcdctl 3.5.30 not installed")
-        c = self.cluster("3.5.30")
-        snap, revision = self.save(c)
-        copies = os.path.join(self.tmp, "copied-manifests")
-        os.makedirs(copies)
-        specs = []
-        for n in c.nodes:
-            dst = os.path.join(copies, n["name"] + "-etcd.yaml")  # renamed copies: --etcd-manifest-name
-            shutil.copy(n["root"] + MANIFESTS + "/etcd.yaml", dst)
-            specs += ["--manifest", "%s=%s" % (n["name"], dst)]
-        specs += ["--etcd-manifest-name", "etcd.yaml"]
-        out = os.path.join(self.tmp, "plan-etcdutl")
-        common = specs + ["--manifests-dir", MANIFESTS, "--snapshot", snap, "--restore-tool", "etcdutl"]
-        r = self.plugin(*common, "-o", "script", "--out-dir", out)
-        self.assertEqual(r.rc, 0, r)
-        shutil.copy(snap, out)
-        with open(os.path.join(out, "plan.json")) as f:
-            plan = json.load(f)
-        self.assertEqual(plan["bumpRevision"], 1000000000)  # no sidecar: the floor
-        with open(os.path.join(out, "etcdrestore-cp1.sh")) as f:
-            script = f.read()
-        self.assertIn('"$TOOL" snapshot restore', script)
-        self.assertNotIn("--dry-run", script)  # etcdutl has none: rehearsed in a scratch dir
-        # With crictl (the fake) on the nodes it is named in the messages, nothing more.
-        env = {"ETCDUTL": etcdutl, "ETCDCTL": etcdctl}
-        self.run_phases(c, out, ["cp1", "cp2", "cp3"], env, crictl=True)
-        self.check_restored(c, plan, revision)
-
-    def test_refusals_touch_nothing(self):
-        c = self.cluster("3.5.30")
-        snap, revision = self.save(c)
-        r = run([PLAN_WRITE_SIDECAR, snap, str(revision), "2024-01-01T00:00:00Z", MANIFESTS] +
-                ["%s=%s" % (n["name"], n["root"] + MANIFESTS + "/etcd.yaml") for n in c.nodes])
-        self.assertEqual(r.rc, 0, r)
-        other = os.path.join(self.tmp, "other.db")
-        self.assertEqual(c.ctl("snapshot", "save", other,
-                               endpoints="https://127.0.0.1:%d" % c.nodes[0]["client_port"]).rc, 0)
-
-        # Plan time: a snapshot that is not the one the sidecar describes.
-        out = os.path.join(self.tmp, "refused")
-        r = self.plugin("--from", snap + ".json", "--snapshot", other, "-o", "script", "--out-dir", out)
+        # A failing etcdctl in the pod: its exit code and stderr, nothing written.
+        r = self.sh(n, ["kubectl-etcdrestore", "save", "/root/backup/bad.db", "--via", "exec", "--node-dir", "/no/such/dir"],
+                  env=ADMIN, check=False)
         self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"it is not the snapshot the sidecar describes", r.stderr)
-        self.assertFalse(os.path.exists(out))
+        self.assertRegex(r.stderr.decode(), r"^error: etcdctl snapshot save /no/such/dir/etcdrestore-snapshot-\S+\.db "
+                                            r"in pod etcd-cp-1 exited with \d+: .*no such file or directory")
+        self.assertEqual(self.sh(n, "ls /root/backup/bad.db*", check=False).rc, 2)
 
-        # Plan time: a node missing from the input.
-        copy = os.path.join(self.tmp, "cp1.yaml")
-        shutil.copy(c.nodes[0]["root"] + MANIFESTS + "/etcd.yaml", copy)
-        copy2 = os.path.join(self.tmp, "cp2.yaml")
-        shutil.copy(c.nodes[1]["root"] + MANIFESTS + "/etcd.yaml", copy2)
-        r = self.plugin("--manifest", "cp1=" + copy, "--manifest", "cp2=" + copy2, "--manifests-dir", MANIFESTS,
-                        "--snapshot", snap, "-o", "script", "--out-dir", out)
-        self.assertEqual(r.rc, 1, r)
-        self.assertEqual(r.stderr, b'error: plan: member "cp3" is in the --initial-cluster of "cp1" but not in '
-                                   b'static pod manifests; every member must be restored: add its node '
-                                   b'(e.g. --manifest NODE=FILE), or name the members to restore on purpose with '
-                                   b'--members NAME,...\n')
-        self.assertFalse(os.path.exists(out))
 
-        # Plan time (issue 11): kubeadm's first node lists only itself in --initial-cluster; its
-        # manifest alone must not give a one-member plan: the snapshot's member list has three.
-        first = os.path.join(self.tmp, "cp1-etcd.yaml")
-        with open(first, "w") as f:
-            f.write(etcd_manifest(c.nodes[0], c.image, "cp1=http://127.0.0.1:%d" % c.nodes[0]["peer_port"]))
-        r = self.plugin("--manifest", "cp1=" + first, "--snapshot", snap, "-o", "script", "--out-dir", out)
+def realnode_plugin(cluster, *args):
+    from harness import run
+    return run([KUBECTL_ETCDRESTORE, *args], env={"KUBECONFIG": cluster.kubeconfig, "HOME": cluster.workdir},
+               timeout=120)
+
+
+class StackedHa(RealNodeCase):
+    NODES = 3
+
+    @timed
+    def test_seed_ha(self):
+        c = self.cluster
+        cp1 = c.nodes[0]
+        self.create_deployment()
+        snap = self.save_on_node(cp1)
+        revision = self.snapshot_revision(cp1, snap)
+        side = json.loads(self.sh(cp1, ["cat", snap + ".json"]).stdout)
+        self.assertEqual(sorted(m["name"] for m in side["members"]), ["cp-1", "cp-2", "cp-3"])
+        self.delete_deployment()
+        self.plan_time_refusals(cp1, snap)
+
+        status = json.loads(c.etcdctl("endpoint", "status", "-w", "json").stdout)
+        leader_id = status[0]["Status"]["leader"]
+        members = json.loads(c.etcdctl("member", "list", "-w", "json").stdout)["members"]
+        leader = next(m["name"] for m in members if m["ID"] == leader_id)
+        plan_dir = "/root/plan"
+        self.sh(cp1, ["kubectl-etcdrestore", "plan", "--from", snap + ".json", "--leader", leader, "-o", "script",
+                 "--out-dir", plan_dir])
+        self.sh(cp1, ["cp", snap, plan_dir + "/"])
+        plan = json.loads(self.sh(cp1, ["cat", plan_dir + "/plan.json"]).stdout)
+        order = [p["node"] for p in plan["nodes"]]
+        self.assertEqual(order[-1], leader)  # the leader last
+        # The operator copies the bundle to the other nodes (scp -r plan cp-2:).
+        bundle = cp1.host_path(plan_dir)
+        for n in c.nodes[1:]:
+            shutil.copytree(bundle, n.host_path(plan_dir), symlinks=True)
+        self.run_phases(plan_dir, order)
+        self.check_restored(plan, revision)
+        ids = {m["ID"] for m in json.loads(c.etcdctl("member", "list", "-w", "json").stdout)["members"]}
+        self.assertTrue(ids.isdisjoint({m["ID"] for m in members}), "the restored cluster has new member ids")
+
+    def plan_time_refusals(self, n, snap):
+        """Before anything on the nodes: the plan is checked against the snapshot's own members."""
+        # kubeadm's first control-plane node lists only itself in --initial-cluster: its manifest
+        # alone must not give a one-member plan (issue 11): the snapshot has three members.
+        first = n.etcd_manifest().replace(
+            "--initial-cluster=cp-1=https://127.0.1.1:52380,cp-2=https://127.0.1.2:52380,cp-3=https://127.0.1.3:52380",
+            "--initial-cluster=cp-1=https://127.0.1.1:52380")
+        self.assertNotEqual(first, n.etcd_manifest())
+        n.write_file("/root/cp-1-etcd.yaml", first)
+        r = self.sh(n, ["kubectl-etcdrestore", "plan", "--manifest", "cp-1=/root/cp-1-etcd.yaml", "--snapshot", snap, "-o",
+                   "script", "--out-dir", "/root/refused"], check=False)
         self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"lists members cp2 http://127.0.0.1:%d, cp3 http://127.0.0.1:%d, which are not in the plan"
-                      % (c.nodes[1]["peer_port"], c.nodes[2]["peer_port"]), r.stderr)
+        self.assertIn(b"lists members cp-2 https://127.0.1.2:52380, cp-3 https://127.0.1.3:52380, which are not in "
+                      b"the plan", r.stderr.replace(b"\n  ", b" "))
         self.assertIn(b"--members NAME,...", r.stderr)
-        self.assertFalse(os.path.exists(out))
-        r = self.plugin("--manifest", "cp1=" + first, "--snapshot", snap, "--members", "cp1")  # on purpose
-        self.assertEqual(r.rc, 0, r)
-        self.assertIn(b"left out on purpose (--members): cp2, cp3", r.stdout.replace(b"\n  ", b" "))
-
-        # Plan time: a manifest without the etcd-data volume.
-        novol = os.path.join(self.tmp, "novol.yaml")
-        with open(novol, "w") as f:
-            f.write(etcd_manifest(c.nodes[0], c.image, "cp1=http://127.0.0.1:%d" % c.nodes[0]["peer_port"],
-                                  data_volume=False))
-        r = self.plugin("--manifest", "cp1=" + novol, "--manifests-dir", MANIFESTS, "--snapshot", snap, "--members", "cp1")
+        self.assertEqual(self.sh(n, "ls /root/refused", check=False).rc, 2)
+        r = self.sh(n, ["kubectl-etcdrestore", "plan", "--manifest", "cp-1=/root/cp-1-etcd.yaml", "--snapshot", snap,
+                   "--members", "cp-1"])  # on purpose
+        self.assertIn(b"left out on purpose (--members): cp-2, cp-3", r.stdout.replace(b"\n  ", b" "))
+        # A node missing from the input: cp-1 and cp-2's manifests only.
+        for x in ("cp-1", "cp-2"):
+            n.write_file("/root/%s.yaml" % x, self.node(x).etcd_manifest())
+        r = self.sh(n, ["kubectl-etcdrestore", "plan", "--manifest", "cp-1=/root/cp-1.yaml", "--manifest",
+                   "cp-2=/root/cp-2.yaml", "--snapshot", snap], check=False)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(b'member "cp-3" is in the --initial-cluster of "cp-1" but not in static pod manifests', r.stderr)
+        # A manifest whose etcd-data volume is gone.
+        novol = re.sub(r"  - hostPath:\n      path: /var/lib/etcd\n      type: DirectoryOrCreate\n    name: etcd-data\n",
+                       "", n.etcd_manifest())
+        n.write_file("/root/novol.yaml", novol)
+        r = self.sh(n, ["kubectl-etcdrestore", "plan", "--manifest", "cp-1=/root/novol.yaml", "--snapshot", snap,
+                   "--members", "cp-1"], check=False)
         self.assertEqual(r.rc, 1, r)
         self.assertIn(b"no hostPath volume holds --data-dir /var/lib/etcd", r.stderr)
 
-        # On the nodes: a good plan, then the checks refuse before anything is touched.
-        r = self.plugin("--from", snap + ".json", "-o", "script", "--out-dir", out, "--etcdctl-ext", ETCDCTL_EXT)
-        self.assertEqual(r.rc, 0, r)
-        shutil.copy(snap, out)
-        n = c.nodes[1]
-        script = os.path.join(out, "etcdrestore-cp2.sh")
-        env = c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT, "SNAPSHOT": other})
-        r = run(["sh", script, "check"], env=env)
-        self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"REFUSED: snapshot " + other.encode() + b" has sha256 ", r.stderr)
-        # Whether etcd runs comes from its data dir (the WAL lock), not from a container runtime.
-        r = run([ETCDCTL_EXT, "datadir-in-use", n["root"] + "/var/lib/etcd"])
-        self.assertEqual(r.rc, 0, r)
-        self.assertRegex(r.stdout, rb"^in use: .*/member/wal/[0-9a-f-]+\.wal locked by pid [0-9]+ \(etcd\)\n$")
-        r = run([ETCDCTL_EXT, "datadir-in-use", os.path.join(self.tmp, "no-such-dir")])
-        self.assertEqual((r.rc, r.stdout[:12]), (3, b"not in use: "), r)
-        r = run([ETCDCTL_EXT, "datadir-in-use", os.path.join(self.tmp, "certs")])  # a dir without WAL files
-        self.assertEqual(r.rc, 3, r)
 
-        # Not enough room for the restore on the target's file system (df -P says 10 KiB free).
-        shim = os.path.join(self.tmp, "df-shim")
-        os.makedirs(shim)
-        with open(os.path.join(shim, "df"), "w") as f:
-            f.write("#!/bin/sh\necho 'Filesystem 1024-blocks Used Available Capacity Mounted on'\n"
-                    "echo 'fake 100 90 10 90% /'\n")
-        os.chmod(os.path.join(shim, "df"), 0o755)
-        r = run(["sh", script, "check"], env=dict(c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT}),
-                                                  PATH=shim + ":" + os.environ["PATH"]))
-        self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"has 10 KiB free; the restore needs ", r.stderr)
-        r = run(["sh", script, "check"], env=c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT}))
-        self.assertEqual(r.rc, 0, r)
-        self.assertIn(b"KiB free, the restore needs", r.stdout)
-        # One sha256 everywhere: the file's, as in the plan; not snapshot status's db hash.
-        with open(os.path.join(out, "plan.json")) as f:
-            sha = json.load(f)["snapshot"]["sha256"]
-        self.assertIn(("sha256 %s (the file's, as planned)" % sha).encode(), r.stdout)
-        hashes = set(re.findall(rb"\b[0-9a-f]{8,}\b", r.stdout)) - {sha.encode()}
-        st = json.loads(run([ETCDCTL_EXT, "snapshot", "status", snap, "-w", "json"]).stdout)
-        self.assertNotIn(("%x" % st["hash"]).encode(), hashes)
+class KubeadmLayouts(RealNodeCase):
+    NODES = 1
+    # The data dir is its own file system (a dedicated disk: here a tmpfs mounted inside the node
+    # before the kubelet starts), etcd writes its WAL to --wal-dir, and kubeadm's kubelet-config
+    # ConfigMap is not there (RBAC, or a renamed one).
+    CLUSTER = {"node_setup": "mkdir -p /var/lib/etcd && mount -t tmpfs -o size=160m,mode=0700 etcd-disk /var/lib/etcd",
+               "wal_dir": "/var/lib/etcd-wal/wal", "kubelet_config": False}
 
-        r = run(["sh", script, "stop"], env=c.env(n, {"ETCDCTL_EXT": ETCDCTL_EXT}))  # stop does not re-hash; restore does
-        self.assertEqual(r.rc, 0, r)
-        r = run(["sh", script, "restore"], env=env)
-        self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"has sha256", r.stderr)
-        self.assertTrue(os.path.isdir(n["root"] + "/var/lib/etcd/member"))  # old data untouched
-        r = run(["sh", script, "start"], env=env)
-        self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"the restore phase has not run on this node", r.stderr)
-
-        # On a node whose manifest lost the etcd-data volume since the plan was made.
-        fake = os.path.join(self.tmp, "changed-node")
-        os.makedirs(fake + MANIFESTS)
-        with open(fake + MANIFESTS + "/etcd.yaml", "w") as f:
-            f.write(etcd_manifest(c.nodes[0], c.image, c.initial_cluster, data_volume=False))
-        env = {"HOST_ROOT": fake, "ETCDCTL_EXT": ETCDCTL_EXT, "CRICTL": "false", "KUBELET_RESTART_CMD": "false"}
-        r = run(["sh", os.path.join(out, "etcdrestore-cp1.sh"), "check"], env=env)
-        self.assertEqual(r.rc, 1, r)
-        self.assertIn(b"does not have the lines the plan edits (etcd-data hostPath /var/lib/etcd -> ", r.stderr)
-        self.assertEqual(os.listdir(fake), ["etc"])  # nothing created or moved
-        self.assertEqual(os.listdir(fake + MANIFESTS), ["etcd.yaml"])
-
-    def plan_from_copied_manifest(self, c, snap, name):
-        """plan from cp1's manifest copied as cp1-etcd.yaml (README's example); the snapshot
-        copied into the bundle. Returns (out_dir, plan)."""
-        copy = os.path.join(self.tmp, name + "-cp1-etcd.yaml")
-        shutil.copy(c.nodes[0]["root"] + MANIFESTS + "/etcd.yaml", copy)
-        out = os.path.join(self.tmp, "plan-" + name)
-        r = self.plugin("--manifest", "cp1=" + copy, "--snapshot", snap, "-o", "script", "--out-dir", out,
-                        "--etcdctl-ext", ETCDCTL_EXT)
-        self.assertEqual(r.rc, 0, r)
-        shutil.copy(snap, out)
-        with open(os.path.join(out, "plan.json")) as f:
-            return out, json.load(f)
-
-    def check_data(self, c):
-        c.wait_healthy()
-        self.assertEqual(c.ctl("get", "/registry/before/0", "--print-value-only").stdout, b"v0\n")
-        self.assertEqual(c.ctl("get", "/registry/after/x").stdout, b"")
-
-    def etcd_argv(self, c, n):
-        with open(c.state(n)) as f:
-            etcd = [x for x in json.load(f) if x["name"] == "etcd"]
-        self.assertEqual(len(etcd), 1)
-        return etcd[0]["argv"]
-
-    def test_readme_example_bundle_on_the_node(self):
-        """Issue 11: the README's `plan --snapshot etcd.db --manifest cp1=cp1-etcd.yaml -o script`, run
-        from an install dir with etcdctl-ext beside the plugin (as krew installs them). The node's
-        manifest is kubeadm's /etc/kubernetes/manifests/etcd.yaml (not the copy's name), the bundle
-        carries etcdctl-ext and its sha256, and the scripts use the bundle's etcdctl-ext and snapshot
-        (no ETCDCTL_EXT or SNAPSHOT set), saying so; no crictl on the node."""
-        c = self.cluster("3.5.30", names=("cp1",), tag="-readme")
-        snap, revision = self.save(c)
-        install = os.path.join(self.tmp, "install")
-        os.makedirs(install)
-        shutil.copy(KUBECTL_ETCDRESTORE, install)
-        shutil.copy(ETCDCTL_EXT, install)
-        work = os.path.join(self.tmp, "work")
-        os.makedirs(work)
-        shutil.copy(c.nodes[0]["root"] + MANIFESTS + "/etcd.yaml", os.path.join(work, "cp1-etcd.yaml"))
-        shutil.copy(snap, os.path.join(work, "etcd.db"))
-        r = run([os.path.join(install, "kubectl-etcdrestore"), "plan", "--snapshot", "etcd.db", "--manifest",
-                 "cp1=cp1-etcd.yaml", "-o", "script", "--out-dir", "plan"], cwd=work)
-        self.assertEqual(r.rc, 0, r)
-        bundle = os.path.join(work, "plan")
-        self.assertEqual(sorted(os.listdir(bundle)), ["README.md", "etcdctl-ext", "etcdctl-ext.sha256",
-                                                      "etcdrestore-cp1.sh", "plan.json"])
-        self.assertEqual(run(["sha256sum", "-c", "etcdctl-ext.sha256"], cwd=bundle).rc, 0)
-        with open(os.path.join(bundle, "etcdrestore-cp1.sh")) as f:
-            script = f.read()
-        self.assertIn("MANIFESTS=\"$HOST_ROOT\"'/etc/kubernetes/manifests'\nMANIFEST_FILE='etcd.yaml'\n", script)
-        self.assertNotIn(work, script)  # nothing of the planning machine's paths
-        with open(os.path.join(bundle, "plan.json")) as f:
-            plan = json.load(f)
+    @timed
+    def test_mount_point_wal_dir_free_space_no_kubelet_config(self):
+        c = self.cluster
+        n = c.nodes[0]
+        self.assertEqual(self.sh(n, "stat -f -c %T /var/lib/etcd").stdout, b"tmpfs\n")
+        self.assertTrue(self.sh(n, "ls /var/lib/etcd-wal/wal").stdout.strip().endswith(b".wal"))
+        self.create_deployment()
+        snap = self.save_on_node(n)
+        revision = self.snapshot_revision(n, snap)
+        self.delete_deployment()
+        # Plan from the live API (no --from): without kubelet-config the plan assumes kubeadm's
+        # /etc/kubernetes/manifests/etcd.yaml and says so.
+        self.assertEqual(c.kubectl("-n", "kube-system", "get", "configmap", "kubelet-config-1.20", check=False).rc, 1)
+        plan_dir = "/root/plan"
+        self.sh(n, ["kubectl-etcdrestore", "plan", "--snapshot", snap, "-o", "script", "--out-dir", plan_dir])
+        self.sh(n, ["cp", snap, plan_dir + "/"])
+        plan = json.loads(self.sh(n, ["cat", plan_dir + "/plan.json"]).stdout)
         self.assertIn("assuming kubeadm's /etc/kubernetes/manifests/etcd.yaml", " ".join(plan["notes"]))
-        # The operator copies the bundle (and the snapshot into it) to the node.
-        node_bundle = c.nodes[0]["root"] + "/root/restore"
-        shutil.copytree(bundle, node_bundle)
-        shutil.copy(snap, node_bundle + "/etcd.db")
-        r = run(["sh", node_bundle + "/etcdrestore-cp1.sh", "check"], env=c.env(c.nodes[0], {}))
-        self.assertEqual(r.rc, 0, r)
-        self.assertIn(("snapshot %s/etcd.db, tool %s/etcdctl-ext" % (node_bundle, node_bundle)).encode(), r.stdout)
-        self.run_phases(c, node_bundle, ["cp1"], {})
-        self.check_restored(c, plan, revision)
+        p = plan["nodes"][0]
+        self.assertEqual(p["walDir"], "/var/lib/etcd-wal/wal")
+        script = plan_dir + "/etcdrestore-cp-1.sh"
 
-    def test_data_dir_on_its_own_mount(self):
-        """Issue 11: a data dir that is a mount point (a dedicated disk) cannot be moved (EBUSY):
-        the restore goes into the emptied mount point, the old contents moved aside inside it."""
-        def mount(c):
-            d = c.nodes[0]["root"] + "/var/lib/etcd"
-            os.makedirs(d)
-            r = run(["mount", "-t", "tmpfs", "-o", "size=512m", "etcd-disk", d])
-            if r.rc != 0:
-                self.skipTest("cannot mount a tmpfs here: %r" % (r,))
-            self.mounts.append(d)
-        c = self.cluster("3.5.30", names=("cp1",), before_start=mount, tag="-mount")
-        snap, revision = self.save(c)
-        out, plan = self.plan_from_copied_manifest(c, snap, "mount")
+        # Free space: check refuses while the data dir's file system cannot hold the restore.
+        free_kib = int(self.sh(n, "df -P /var/lib/etcd | awk 'NR == 2 { print $4 }'").stdout)
+        self.sh(n, "fallocate -l %dK /var/lib/etcd/filler" % (free_kib - 1024))
+        r = self.sh(n, ["sh", script, "check"], check=False)
+        self.assertEqual(r.rc, 1, r)
+        self.assertRegex(r.stderr, rb"REFUSED: the file system of /var/lib/etcd has \d+ KiB free; the restore needs ")
+        self.sh(n, "rm /var/lib/etcd/filler")
+        r = self.sh(n, ["sh", script, "check"])
+        self.assertIn(b"/var/lib/etcd is a mount point: the restore goes into it", r.stdout)
+
+        self.run_phases(plan_dir, ["cp-1"])
+        self.check_restored_layout(plan, revision)
+
+    def check_restored_layout(self, plan, revision):
+        c = self.cluster
         n = c.nodes[0]
-        data = n["root"] + "/var/lib/etcd"
-        self.run_phases(c, out, ["cp1"], {})
-        self.check_data(c)
-        self.assertNotEqual(os.stat(data).st_dev, os.stat(n["root"] + "/var/lib").st_dev)  # still the mount
-        aside = data + "/.before-restore-" + plan["id"]
-        self.assertTrue(os.path.isdir(aside + "/member/wal"), os.listdir(data))  # old data kept, same disk
-        self.assertEqual(sorted(os.listdir(data)), [".before-restore-" + plan["id"], "member"])
-        self.assertIn("--data-dir=" + data, self.etcd_argv(c, n))  # the manifest still points at the mount
-        header = json.loads(c.ctl("get", "/registry/before/1", "-w", "json").stdout)["header"]
+        p = plan["nodes"][0]
+        c.wait_ready(timeout=300)
+        self.assertRegex(c.kubectl("get", "deployments").stdout, rb"(?m)^nginx-deployment ")
+        header = json.loads(c.etcdctl("get", "/registry/deployments/default/nginx-deployment", "-w", "json").stdout)["header"]
         self.assertGreaterEqual(header["revision"], revision + plan["bumpRevision"])
-
-    def test_wal_dir_is_restored_and_repointed(self):
-        """Issue 11: a --wal-dir in the manifest was ignored, so etcd started on the restored db
-        with the old WAL. Now the restore writes a new WAL dir and the manifest points at it."""
-        c = self.cluster("3.5.30", names=("cp1",), wal_dir="/var/lib/etcd-wal", tag="-wal")
-        snap, revision = self.save(c)
-        out, plan = self.plan_from_copied_manifest(c, snap, "wal")
-        pn = plan["nodes"][0]
-        self.assertEqual(pn["walDir"], "/var/lib/etcd-wal")
-        self.run_phases(c, out, ["cp1"], {})
-        self.check_data(c)
-        n = c.nodes[0]
-        argv = self.etcd_argv(c, n)
-        self.assertIn("--wal-dir=" + n["root"] + pn["walRestoreDir"], argv)
-        self.assertIn("--data-dir=" + n["root"] + pn["restoreDir"], argv)
-        self.assertTrue(os.listdir(n["root"] + pn["walAsideDir"]))  # the old WAL is kept
-        members = json.loads(c.ctl("member", "list", "-w", "json").stdout)["members"]
-        self.assertEqual([m["name"] for m in members], ["cp1"])
+        # Still the mount; the old contents kept inside it (one file system); the manifest keeps
+        # --data-dir on the mount and points --wal-dir at the new WAL dir; the old WAL kept.
+        self.assertEqual(self.sh(n, "stat -f -c %T /var/lib/etcd").stdout, b"tmpfs\n")
+        aside = ".before-restore-" + plan["id"]
+        self.assertEqual(self.sh(n, "ls -A /var/lib/etcd").stdout.split(), [aside.encode(), b"member"])
+        self.assertEqual(self.sh(n, "ls /var/lib/etcd/%s/member" % aside).stdout.split(), [b"snap"])
+        manifest = n.etcd_manifest()
+        self.assertIn("--data-dir=/var/lib/etcd\n", manifest)
+        self.assertIn("--wal-dir=" + p["walRestoreDir"] + "\n", manifest)
+        self.assertTrue(self.sh(n, "ls %s" % p["walAsideDir"]).stdout.strip().endswith(b".wal"))
+        r = self.sh(n, ["etcdctl-ext", "datadir-in-use", p["walRestoreDir"]])
+        self.assertRegex(r.stdout, rb"^in use: .* locked by pid [0-9]+ \(etcd\)\n$")
+        members = json.loads(c.etcdctl("member", "list", "-w", "json").stdout)["members"]
+        self.assertEqual([m["name"] for m in members], ["cp-1"])
 
 
 if __name__ == "__main__":
