@@ -95,7 +95,8 @@ def main():
     ap.add_argument("--etcdctl-ext", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="status,save,restore",
-                    help="comma list of status, restore, save, objects (kubectl etcdrestore inspect / get -A pods)")
+                    help="comma list of status, restore, save, objects (kubectl etcdrestore inspect / get -A pods), "
+                    "defrag (offline defrag --data-dir of a data dir restored from the snapshot)")
     ap.add_argument("--plugin", default=None, help="kubectl-etcdrestore binary (for --only objects; default: beside "
                     "etcdctl-ext's build dir)")
     ap.add_argument("--cold", action="store_true",
@@ -153,6 +154,42 @@ def main():
             ratio(rx, floor, "etcdctl-ext / floor (goal < 1)")
             ratio(rx, r35, "etcdctl-ext / etcdutl 3.5 (goal <= 0.5)")
             ratio(r34, rx, "etcdctl 3.4 / etcdctl-ext (goal >= 3)")
+        if "defrag" in only:
+            print("defrag --data-dir (a data dir restored from the snapshot by etcdutl 3.5; each run on a fresh copy)")
+            base = os.path.join(work, "defrag-base")
+            subprocess.run([f"{ETCD35}/etcdutl", "snapshot", "restore", snap, "--data-dir", base],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            utl = os.path.join(work, "etcdutl")  # etcdctl-ext's etcdutl personality
+            os.symlink(ext, utl)
+
+            def fresh(tag):
+                d = os.path.join(work, "defrag-" + tag)
+                shutil.rmtree(d, ignore_errors=True)
+                subprocess.run(["cp", "-a", base, d], check=True)
+                return d
+
+            dirs = {t: fresh(t) for t in ("floor", "utl", "ctl", "ext")}
+            after = {}
+
+            def again(t):  # untimed, after each run: note the result's size, then a fresh copy
+                after[t] = os.path.getsize(os.path.join(dirs[t], "member", "snap", "db"))
+                fresh(t)
+
+            db = lambda t: os.path.join(dirs[t], "member", "snap", "db")
+            m = measure([Case("floor: cp db", lambda i: [["cp", db("floor"), db("floor") + ".copy"]],
+                              cleanup=lambda i: os.remove(db("floor") + ".copy")),
+                         Case("etcdctl 3.4 defrag --data-dir", lambda i: [["etcdctl", "defrag", "--data-dir", dirs["ctl"]]],
+                              env=env, cleanup=lambda i: again("ctl")),
+                         Case("etcdutl 3.5 defrag", lambda i: [[f"{ETCD35}/etcdutl", "defrag", "--data-dir", dirs["utl"]]],
+                              cleanup=lambda i: again("utl")),
+                         Case("etcdctl-ext (as etcdutl) defrag", lambda i: [[utl, "defrag", "--data-dir", dirs["ext"]]],
+                              cleanup=lambda i: again("ext"))], a.runs, a.cold)
+            rx = m["etcdctl-ext (as etcdutl) defrag"]
+            ratio(rx, m["etcdutl 3.5 defrag"], "etcdctl-ext / etcdutl 3.5")
+            ratio(rx, m["etcdctl 3.4 defrag --data-dir"], "etcdctl-ext / etcdctl 3.4")
+            ratio(rx, m["floor: cp db"], "etcdctl-ext / floor")
+            print(f"  db file before: {os.path.getsize(os.path.join(base, 'member', 'snap', 'db'))} bytes; after: "
+                  f"etcdctl 3.4 {after['ctl']}, etcdutl 3.5 {after['utl']}, etcdctl-ext {after['ext']}")
         if "save" in only:
             print("snapshot save (from a local etcd 3.4.23 serving this snapshot)")
             data = os.path.join(work, "served")
