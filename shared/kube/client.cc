@@ -161,28 +161,14 @@ Error ConnectError(Error e, const std::string& addr) {
 
 }  // namespace
 
-Result<std::string> Client::Get(const std::string& path, const Access& access) {
+Result<std::string> Client::Send(const char* method, const std::string& path, const std::string& content_type,
+                                 std::string body, const Access& access) {
   RETURN_IF_ERROR(EnsureCredentials());
   HttpRequest req;
+  req.method = method;
   req.target = impl_->path_prefix + path;
   req.headers.emplace_back("Accept", "application/json");
-  if (!impl_->auth_header.empty()) req.headers.emplace_back("Authorization", impl_->auth_header);
-  auto resp = RoundTrip(impl_->endpoint, req);
-  if (!resp) return Fail(ConnectError(std::move(resp).error(), ServerAddress()));
-  if (resp->status < 200 || resp->status > 299) {
-    return Fail(ApiError(resp->status, resp->body, access, config_.user_name));
-  }
-  return std::move(resp->body);
-}
-
-Result<std::string> Client::Post(const std::string& path, const std::string& content_type, std::string body,
-                                 const Access& access) {
-  RETURN_IF_ERROR(EnsureCredentials());
-  HttpRequest req;
-  req.method = "POST";
-  req.target = impl_->path_prefix + path;
-  req.headers.emplace_back("Accept", "application/json");
-  req.headers.emplace_back("Content-Type", content_type);
+  if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
   if (!impl_->auth_header.empty()) req.headers.emplace_back("Authorization", impl_->auth_header);
   req.body = std::move(body);
   auto resp = RoundTrip(impl_->endpoint, req);
@@ -191,6 +177,19 @@ Result<std::string> Client::Post(const std::string& path, const std::string& con
     return Fail(ApiError(resp->status, resp->body, access, config_.user_name));
   }
   return std::move(resp->body);
+}
+
+Result<std::string> Client::Get(const std::string& path, const Access& access) {
+  return Send("GET", path, "", "", access);
+}
+
+Result<std::string> Client::Post(const std::string& path, const std::string& content_type, std::string body,
+                                 const Access& access) {
+  return Send("POST", path, content_type, std::move(body), access);
+}
+
+Result<std::string> Client::Delete(const std::string& path, const Access& access) {
+  return Send("DELETE", path, "", "", access);
 }
 
 Result<ExecResult> Client::Exec(const ExecRequest& r) {

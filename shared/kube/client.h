@@ -67,6 +67,8 @@ class Client {
   // object exists) is kAlreadyExists with the server's message.
   Result<std::string> Post(const std::string& path, const std::string& content_type, std::string body,
                            const Access& access);
+  // DELETE path (an object); returns the body of a 2xx response. Errors as for Get.
+  Result<std::string> Delete(const std::string& path, const Access& access);
 
   // Runs a command in a container (pods/exec over WebSocket, offering v5.channel.k8s.io
   // then v4.channel.k8s.io) and collects stdout, stderr and the exit code. A command that
@@ -79,6 +81,9 @@ class Client {
  private:
   struct Impl;
   Status EnsureCredentials();
+  // One request: METHOD path (with a body of content_type when not empty).
+  Result<std::string> Send(const char* method, const std::string& path, const std::string& content_type,
+                           std::string body, const Access& access);
   RestConfig config_;
   std::unique_ptr<Impl> impl_;
 };
