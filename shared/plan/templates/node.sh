@@ -4,7 +4,8 @@
 # read README.md of the plan bundle first.
 #
 # Usage: sh THIS_SCRIPT PHASE
-#   PHASE: check | stop | restore | start | verify | finish (| all, on a one-member plan)
+#   PHASE: check | stop | restore | start | verify | finish | all
+#   (all: every phase in a row, only on a one-member plan)
 #   Run each phase on every node before the next phase (README.md has the order).
 #   Each phase refuses to go on when a check fails, and does nothing when already done.
 #
@@ -212,10 +213,14 @@ ctl() {
 
 # @INCLUDE edit_manifest.sh@
 
-# planned_edit SRC DST: SRC with the plan's edits to DST (a copy when the data dir is a mount
-# point: the restore goes into it and the manifest keeps pointing at it).
+# planned_edit SRC DST: SRC with the plan's edits to DST. When the data dir is a mount point
+# the restore goes into it and the data volume keeps pointing at it: only a --wal-dir elsewhere
+# (restored into its new dir) is re-pointed.
 planned_edit() {
-  if [ "$MOUNTED" = yes ]; then cp "$1" "$2"; return 0; fi
+  if [ "$MOUNTED" = yes ]; then
+    edit_manifest "$1" "$2" @MANIFEST_WAL_EDITS@
+    return
+  fi
   edit_manifest "$1" "$2" @MANIFEST_EDITS@
 }
 

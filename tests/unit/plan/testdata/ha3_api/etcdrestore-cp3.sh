@@ -4,7 +4,8 @@
 # read README.md of the plan bundle first.
 #
 # Usage: sh THIS_SCRIPT PHASE
-#   PHASE: check | stop | restore | start | verify | finish (| all, on a one-member plan)
+#   PHASE: check | stop | restore | start | verify | finish | all
+#   (all: every phase in a row, only on a one-member plan)
 #   Run each phase on every node before the next phase (README.md has the order).
 #   Each phase refuses to go on when a check fails, and does nothing when already done.
 #
