@@ -77,6 +77,7 @@ build() { # build DEST_DIR VERSION COMPONENT... (kube-apiserver, kubelet)
   local tree
   tree=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-*' | head -n 1)
   for c in "$@"; do [ -d "$tree/cmd/$c" ] || { log "no cmd/$c in $tree"; return 1; }; done
+  swap_reflect2 "$work" "$tree"
   # hack/lib/init.sh sets GO111MODULE=off; everything comes from the tree's vendor/.
   ( cd "$tree" && env -u GOFLAGS GOPROXY=off GOFLAGS= CGO_ENABLED=0 HOME="$work" GOCACHE="$work/gocache" \
       make WHAT="$what" >&2 )
@@ -88,6 +89,29 @@ build() { # build DEST_DIR VERSION COMPONENT... (kube-apiserver, kubelet)
   done
 }
 
+# Kubernetes 1.20 vendors github.com/modern-go/reflect2 1.0.1, which reads Go's runtime map
+# internals and breaks under Go >= 1.18 (Debian builds this source with Go 1.19): the
+# apiserver dies with SIGSEGV in json-iterator's map iteration on the first request for a
+# custom resource. reflect2 1.0.2 is the upstream fix and Debian packages it
+# (golang-github-modern-go-reflect2-dev): its sources replace the vendored copy before the
+# build. The cache key names the swap, so binaries built without it are never reused.
+REFLECT2=1.0.2
+swap_reflect2() { # WORK TREE
+  local work=$1 tree=$2 v src
+  v=$tree/vendor/github.com/modern-go/reflect2
+  [ -d "$v" ] || { log "no vendored reflect2 in $tree"; return 1; }
+  ( cd "$work" && apt-get download -qq "golang-github-modern-go-reflect2-dev=$REFLECT2-*" >/dev/null 2>&1 ) ||
+    ( cd "$work" && apt-get download -qq golang-github-modern-go-reflect2-dev >/dev/null )
+  dpkg -x "$work"/golang-github-modern-go-reflect2-dev_*.deb "$work/reflect2"
+  src=$work/reflect2/usr/share/gocode/src/github.com/modern-go/reflect2
+  [ -f "$src/go_above_118.go" ] || { log "Debian's reflect2 lacks the Go 1.18 fix (go_above_118.go)"; return 1; }
+  find "$v" -maxdepth 1 -type f \( -name '*.go' -o -name '*.s' \) -delete
+  cp "$src"/*.go "$src"/*.s "$v/"
+  log "vendored reflect2 replaced by Debian's $(basename "$work"/golang-github-modern-go-reflect2-dev_*.deb)"
+}
+
+cache_key() { printf '%s+reflect2-%s\n' "$(debian_version)" "$REFLECT2"; }
+
 missing() { # DEST COMPONENT...: the components not cached in DEST
   local dest=$1 c out=()
   shift
@@ -98,7 +122,7 @@ missing() { # DEST COMPONENT...: the components not cached in DEST
 ensure() { # COMPONENT...: build what is missing (one make), print each path
   local version dest c
   version=$(debian_version)
-  dest=$CACHE/$version
+  dest=$CACHE/$(cache_key)
   if [ -n "$(missing "$dest" "$@")" ]; then
     mkdir -p "$CACHE"
     exec 9>"$CACHE/.lock"
@@ -115,9 +139,8 @@ case ${1:-} in
   path) ensure kube-apiserver ;;
   kubelet-path)
     # kube-apiserver shares most of the kubelet's build: when both are missing, one make builds both.
-    version=$(debian_version)
-    if [ -x "$CACHE/$version/kube-apiserver" ]; then ensure kubelet; else ensure kube-apiserver kubelet | tail -n 1; fi ;;
+    if [ -x "$CACHE/$(cache_key)/kube-apiserver" ]; then ensure kubelet; else ensure kube-apiserver kubelet | tail -n 1; fi ;;
   build) ensure kube-apiserver kubelet ;;
-  version) debian_version ;;
+  version) cache_key ;;
   *) sed -n '2,26s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
