@@ -39,13 +39,13 @@ Result<Selection> ParseSelection(const std::vector<std::string>& args, const Glo
 Result<SnapshotSelection> FindInSnapshot(const std::string& snapshot, const Selection& sel, bool keep_values) {
   ASSIGN_OR_RETURN(auto reader, bbolt::Reader::Open(snapshot));
   SnapshotSelection out;
-  auto want = [&](std::string_view key) {
-    auto k = k8sobj::ParseKey(key);
+  auto want = [&](std::string_view key) {  // called for every revision: no allocation
+    auto k = k8sobj::ParseKeyView(key);
     if (!k || (sel.type && !sel.type->Matches(*k))) return false;
     out.any_of_type = true;
     out.cluster_scoped = k->namespace_.empty();
     if (!sel.all_namespaces && !k->namespace_.empty() && k->namespace_ != sel.namespace_) return false;
-    return sel.names.empty() || sel.names.count(k->name) > 0;
+    return sel.names.empty() || sel.names.contains(k->name);
   };
   ASSIGN_OR_RETURN(out.objects, k8sobj::FindObjects(*reader, want, keep_values));
   if (sel.type) {

@@ -20,7 +20,7 @@ namespace etcdrestore::kubectl_plugin {
 struct Selection {
   std::optional<k8sobj::ResourceType> type;  // nullopt: every type
   std::string type_arg;                      // as given
-  std::set<std::string> names;               // empty: all
+  std::set<std::string, std::less<>> names;  // empty: all (looked up by view)
   std::string namespace_;                    // -n, else "default"
   bool all_namespaces = false;
 };

@@ -10,6 +10,7 @@
 
 #include "shared/etcddb/schema.h"
 #include "shared/k8sobj/key.h"
+#include "shared/k8sobj/key_table.h"
 #include "shared/k8sobj/wire.h"
 
 namespace etcdrestore::k8sobj {
@@ -77,33 +78,14 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
     bool live = false;
     bool decodable = true;
   };
-  // Keys live in large blocks (one allocation per MiB, not one per key); the map holds views.
-  std::vector<std::unique_ptr<char[]>> blocks;
-  char* next = nullptr;
-  size_t left = 0;
-  auto keep = [&](std::string_view k) -> std::string_view {
-    if (k.size() > left) {
-      left = std::max<size_t>(1 << 20, k.size());
-      blocks.emplace_back(new char[left]);
-      next = blocks.back().get();
-    }
-    char* dst = next;
-    std::memcpy(dst, k.data(), k.size());
-    next += k.size();
-    left -= k.size();
-    return {dst, k.size()};
-  };
-  std::unordered_map<std::string_view, Latest> keys;
-  keys.reserve(1 << 18);
+  KeyTable<Latest> keys;
   std::vector<std::string> providers;
   Inventory inv;
   std::string last_rev;
   RETURN_IF_ERROR(ForEachRevision(reader, [&](std::string_view rev_key, const KeyValueRef& kv) -> Status {
     ++inv.revisions;
     last_rev.assign(rev_key);  // entries come in revision order: the last one is the newest
-    auto found = keys.find(kv.key);
-    if (found == keys.end()) found = keys.emplace(keep(kv.key), Latest{}).first;
-    Latest& l = found->second;
+    Latest& l = keys.Find(kv.key);
     if (IsTombstone(rev_key)) {
       l = Latest{};
       return {};
@@ -132,7 +114,12 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
     ASSIGN_OR_RETURN(etcddb::Revision rev, etcddb::DecodeRevision(last_rev));
     inv.revision = rev.main;
   }
-  std::vector<Inventory::Large> big;
+  struct Candidate {
+    std::string_view key;
+    uint64_t bytes;
+  };
+  std::vector<Candidate> big;  // views into the table's blocks; strings only for the winners
+  auto bigger = [](const Candidate& a, const Candidate& b) { return a.bytes != b.bytes ? a.bytes > b.bytes : a.key < b.key; };
   struct PairHash {
     size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
       return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
@@ -140,35 +127,37 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
   };
   std::unordered_map<std::pair<std::string_view, std::string_view>, uint64_t, PairHash> by_resource;
   std::unordered_map<std::string_view, uint64_t> by_namespace;
-  for (const auto& [key, l] : keys) {
-    if (!l.live) continue;
+  std::vector<uint64_t> encrypted(providers.size());
+  keys.ForEach([&](std::string_view key, const Latest& l) {
+    if (!l.live) return;
     ++inv.live_keys;
     auto k = ParseKeyView(key);
     if (!k) {
       ++inv.other_keys;
-      continue;
+      return;
     }
     ++by_resource[{k->resource, k->group}];
     ++by_namespace[k->namespace_];
-    if (l.provider >= 0) ++inv.encrypted[providers[static_cast<size_t>(l.provider)]];
+    if (l.provider >= 0) ++encrypted[static_cast<size_t>(l.provider)];
     if (!l.decodable) ++inv.undecodable;
     if (largest > 0) {
-      big.push_back({std::string(key), l.bytes});
+      big.push_back({key, l.bytes});
       if (big.size() >= 4 * largest) {  // keep the candidate list small
-        std::nth_element(big.begin(), big.begin() + static_cast<ptrdiff_t>(largest) - 1, big.end(),
-                         [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+        std::nth_element(big.begin(), big.begin() + static_cast<ptrdiff_t>(largest) - 1, big.end(), bigger);
         big.resize(largest);
       }
     }
+  });
+  for (size_t i = 0; i < providers.size(); ++i) {
+    if (encrypted[i] > 0) inv.encrypted[providers[i]] = encrypted[i];
   }
   for (const auto& [r, c] : by_resource) {
     inv.by_resource[r.second.empty() ? std::string(r.first) : std::string(r.first) + "." + std::string(r.second)] += c;
   }
   for (const auto& [n, c] : by_namespace) inv.by_namespace[std::string(n)] += c;
-  std::sort(big.begin(), big.end(),
-            [](const auto& a, const auto& b) { return a.bytes != b.bytes ? a.bytes > b.bytes : a.key < b.key; });
+  std::sort(big.begin(), big.end(), bigger);
   if (big.size() > largest) big.resize(largest);
-  inv.largest = std::move(big);
+  for (const Candidate& c : big) inv.largest.push_back({std::string(c.key), c.bytes});
   // The compaction revision etcd finished (a revision key with sub 0), when there is one.
   ASSIGN_OR_RETURN(auto meta, reader.FindBucket(etcddb::kMetaBucket));
   if (meta) {

@@ -97,10 +97,13 @@ bool ValidName(std::string_view s) {
 
 }  // namespace
 
-bool ResourceType::Matches(const ObjectKey& k) const {
+bool ResourceType::Matches(const ObjectKeyView& k) const {
   if (builtin) {
     // Stored as "<group>/<plural>" (CRDs, API services) or a plain path.
-    return (k.group.empty() ? k.resource : k.group + "/" + k.resource) == storage;
+    if (k.group.empty()) return k.resource == storage;
+    const std::string_view s = storage;
+    return s.size() == k.group.size() + 1 + k.resource.size() && s.starts_with(k.group) && s[k.group.size()] == '/' &&
+           s.ends_with(k.resource);
   }
   return k.resource == plural && !k.group.empty() && (group.empty() || k.group == group);
 }

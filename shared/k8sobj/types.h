@@ -23,8 +23,9 @@ struct ResourceType {
   bool builtin = true;   // false: a custom resource, stored under "<group>/<plural>/"
   // The kubectl spelling: "deployments.apps", "pods".
   std::string Name() const { return group.empty() ? plural : plural + "." + group; }
-  // True if an object key (ParseKey) belongs to this type.
-  bool Matches(const ObjectKey& k) const;
+  // True if an object key (ParseKeyView) belongs to this type. No allocation: called for
+  // every revision of a walk.
+  bool Matches(const ObjectKeyView& k) const;
 };
 
 // The type of the objects stored under k (the reverse of `storage`; a "<group>/<plural>"

@@ -53,26 +53,26 @@ TEST(ResolveType, KubectlFormsAndCustomResources) {
     auto t = ResolveType(arg);
     ASSERT_TRUE(t) << arg;
     EXPECT_EQ(t->Name(), "deployments.apps") << arg;
-    EXPECT_TRUE(t->Matches(*ParseKey("/registry/deployments/default/x"))) << arg;
+    EXPECT_TRUE(t->Matches(*ParseKeyView("/registry/deployments/default/x"))) << arg;
   }
   auto svc = ResolveType("svc");
   ASSERT_TRUE(svc);
-  EXPECT_TRUE(svc->Matches(*ParseKey("/registry/services/specs/default/kubernetes")));
-  EXPECT_FALSE(svc->Matches(*ParseKey("/registry/services/endpoints/default/kubernetes")));
+  EXPECT_TRUE(svc->Matches(*ParseKeyView("/registry/services/specs/default/kubernetes")));
+  EXPECT_FALSE(svc->Matches(*ParseKeyView("/registry/services/endpoints/default/kubernetes")));
   auto no = ResolveType("nodes");
   ASSERT_TRUE(no);
-  EXPECT_TRUE(no->Matches(*ParseKey("/registry/minions/cp1")));
+  EXPECT_TRUE(no->Matches(*ParseKeyView("/registry/minions/cp1")));
   auto crd = ResolveType("crd");
   ASSERT_TRUE(crd);
-  EXPECT_TRUE(crd->Matches(*ParseKey("/registry/apiextensions.k8s.io/customresourcedefinitions/a.b.c")));
+  EXPECT_TRUE(crd->Matches(*ParseKeyView("/registry/apiextensions.k8s.io/customresourcedefinitions/a.b.c")));
   auto ct = ResolveType("crontabs");
   ASSERT_TRUE(ct);
   EXPECT_FALSE(ct->builtin);
-  EXPECT_TRUE(ct->Matches(*ParseKey("/registry/stable.example.com/crontabs/default/x")));
-  EXPECT_FALSE(ct->Matches(*ParseKey("/registry/pods/default/crontabs")));
+  EXPECT_TRUE(ct->Matches(*ParseKeyView("/registry/stable.example.com/crontabs/default/x")));
+  EXPECT_FALSE(ct->Matches(*ParseKeyView("/registry/pods/default/crontabs")));
   auto pinned = ResolveType("crontabs.other.io");
   ASSERT_TRUE(pinned);
-  EXPECT_FALSE(pinned->Matches(*ParseKey("/registry/stable.example.com/crontabs/default/x")));
+  EXPECT_FALSE(pinned->Matches(*ParseKeyView("/registry/stable.example.com/crontabs/default/x")));
   EXPECT_FALSE(ResolveType(""));
   EXPECT_FALSE(ResolveType("pods/x"));
 }
