@@ -154,6 +154,23 @@ std::vector<std::string> EditWords(const std::vector<ManifestEdit>& edits) {
   return words;
 }
 
+// The edits of a WAL dir outside the data dir's volume: what still applies when the data dir
+// is a mount point (restored into itself, its volume unchanged).
+std::vector<ManifestEdit> WalEdits(const NodePlan& n) {
+  std::string data_volume;
+  for (const auto& e : n.edits)
+    if (e.field == "hostPath" && n.restore_dir.rfind(e.to, 0) == 0 &&
+        (n.restore_dir.size() == e.to.size() || n.restore_dir[e.to.size()] == '/'))
+      data_volume = e.volume;
+  std::vector<ManifestEdit> out;
+  for (const auto& e : n.edits)
+    if (e.field == "hostPath" && e.volume != data_volume) out.push_back(e);
+  if (out.empty()) return out;  // the WAL is in the data volume, or not moved
+  for (const auto& e : n.edits)
+    if (e.field == "mountPath" ? e.volume != data_volume : e.field == "--wal-dir") out.push_back(e);
+  return out;
+}
+
 // The edits in words, for messages.
 std::string EditsText(const NodePlan& n) {
   std::string out;
@@ -212,6 +229,7 @@ Result<std::string> Script(const Plan& p, const NodePlan& n) {
       {"EDITS_TEXT", {EditsText(n)}},
       {"KUBEADM_CONFIG_CMD", {p.kubeadm_config_command}},
       {"MANIFEST_EDITS", EditWords(n.edits)},
+      {"MANIFEST_WAL_EDITS", EditWords(WalEdits(n))},
       {"RESTORE_FLAGS", flags},
       {"EXPECTED_MEMBERS", expected},
   };
