@@ -949,7 +949,10 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   p.cluster_steps.push_back(
       {"after", "Look for stale objects",
        "the cluster went back to the snapshot's time; what changed since then is gone or stale",
-       {"kubectl get nodes    # nodes added after the snapshot are missing; removed ones are back (delete them)",
+       {"kubectl etcdrestore verify --plan plan.json    # every kube-apiserver ready, the revision bumped, the "
+        "leftovers named (Nodes, Leases, Endpoints addresses of machines and processes that are gone)",
+        "kubectl etcdrestore finish --plan plan.json    # their cleanup commands; --delete runs the API deletes",
+        "kubectl get nodes    # nodes added after the snapshot are missing; removed ones are back (delete them)",
         "kubectl get --raw /api/v1/namespaces/default/endpoints/kubernetes    # only live apiservers should be listed",
         "kubectl -n kube-system get leases    # leader leases of components that no longer exist",
         "kubectl get pods -A -o wide | grep -v Running    # pods of deployments created or scaled after the "

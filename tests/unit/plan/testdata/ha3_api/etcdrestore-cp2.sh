@@ -322,10 +322,14 @@ edit_manifest() {
   )
 }
 
-# planned_edit SRC DST: SRC with the plan's edits to DST (a copy when the data dir is a mount
-# point: the restore goes into it and the manifest keeps pointing at it).
+# planned_edit SRC DST: SRC with the plan's edits to DST. When the data dir is a mount point
+# the restore goes into it and the data volume keeps pointing at it: only a --wal-dir elsewhere
+# (restored into its new dir) is re-pointed.
 planned_edit() {
-  if [ "$MOUNTED" = yes ]; then cp "$1" "$2"; return 0; fi
+  if [ "$MOUNTED" = yes ]; then
+    edit_manifest "$1" "$2" 
+    return
+  fi
   edit_manifest "$1" "$2" 'hostPath' '/var/lib/etcd' '/var/lib/etcd-restore-20240501-120000' 'mountPath' '/var/lib/etcd' '/var/lib/etcd-restore-20240501-120000' '--data-dir' '/var/lib/etcd' '/var/lib/etcd-restore-20240501-120000'
 }
 
