@@ -142,8 +142,8 @@ class RealNodeCase(unittest.TestCase):
 
     def phases(self, n, script):
         """The phases the script names in its usage line, in order ("all" aside)."""
-        text = self.sh(n, ["sed", "-n", "s/^#   PHASE: //p", script]).stdout.decode()
-        return [p.strip() for p in text.split("|") if p.strip() and p.strip() != "all"]
+        words = re.findall(r"[a-z]+", self.sh(n, ["sed", "-n", "s/^#   PHASE: //p", script]).stdout.decode())
+        return words[:words.index("all")] if "all" in words else words
 
     def run_phases(self, bundle, order):
         """Each phase on every node in order before the next phase, as README.md says."""
