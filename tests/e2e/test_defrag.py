@@ -142,6 +142,16 @@ class Defrag(unittest.TestCase):
                 self.assertEqual(ino, os.stat(db).st_ino)
                 self.assertFalse(os.path.exists(db + ".defrag.tmp"))
             self.assertTrue(e.is_ready())
+        # etcd with its WAL elsewhere (--wal-dir): no WAL under the data dir, the db's own lock refuses.
+        with Cluster() as c:
+            e = c.start_etcd("3.5.30", name="walelsewhere", extra_args=["--wal-dir", os.path.join(c.dir, "wal")])
+            db = os.path.join(e.data_dir, "member/snap/db")
+            ino = os.stat(db).st_ino
+            r = run([ETCDCTL_EXT, "defrag", "--data-dir", e.data_dir], timeout=20)
+            self.assertEqual((1, b""), (r.rc, r.stdout), r)
+            self.assertIn(b"is locked by another process", r.stderr)
+            self.assertEqual(ino, os.stat(db).st_ino)
+            self.assertFalse(os.path.exists(db + ".defrag.tmp"))
 
     def test_errors_as_the_real_tools(self):
         with open(os.path.join(WORK, "garbage"), "wb") as f:
