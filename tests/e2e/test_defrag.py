@@ -153,6 +153,32 @@ class Defrag(unittest.TestCase):
             self.assertEqual(ino, os.stat(db).st_ino)
             self.assertFalse(os.path.exists(db + ".defrag.tmp"))
 
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare for a private tmpfs")
+    def test_refuses_without_free_space(self):
+        """A db on a file system without room for the copy: refused before anything is
+        written (exit 1, the sizes named), the db byte for byte as it was, no temporary left.
+        The file system is a real tmpfs sized to the db plus 16 KiB, mounted in a private
+        mount namespace (unshare -m), so nothing outside the test sees it."""
+        mnt = tempfile.mkdtemp(prefix="full-", dir=WORK)
+        db = mnt + ".db"
+        with Cluster() as c:
+            data_dir, _ = self.make_dir("3.5.30", c)
+            shutil.copy(os.path.join(data_dir, "member", "snap", "db"), db)
+        size = os.path.getsize(db)
+        for tool in (ETCDCTL_EXT, UTL):
+            script = (
+                'set -e; mount -t tmpfs -o size=%d,mode=0700 tmpfs "$1"; mkdir -p "$1/d/member/snap" "$1/d/member/wal"; '
+                'cp "$2" "$1/d/member/snap/db"; before=$(sha256sum < "$1/d/member/snap/db"); '
+                'rc=0; "$3" defrag --data-dir "$1/d" || rc=$?; '
+                'after=$(sha256sum < "$1/d/member/snap/db"); [ "$before" = "$after" ] || { echo CHANGED; exit 9; }; '
+                'ls -A "$1/d/member/snap"; exit $rc') % (size + 16384)
+            r = run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", mnt, db, tool], timeout=60)
+            self.assertEqual(1, r.rc, r)
+            self.assertEqual(b"db\n", r.stdout, r)  # unchanged, and no .defrag.tmp beside it
+            self.assertIn(b"not enough free space", r.stderr, r)
+            # what the copy needs is the db's in-use size (pgid * page size), not its file size
+            self.assertIn(b"needs up to %d bytes" % in_use(db), r.stderr, r)
+
     def test_errors_as_the_real_tools(self):
         with open(os.path.join(WORK, "garbage"), "wb") as f:
             f.write(b"not a bbolt file\n")
