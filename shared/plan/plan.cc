@@ -908,14 +908,15 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
       const std::string old_node = j.old_node.empty() ? (j.replaces.empty() ? j.name : j.replaces) : j.old_node;
       if (j.in_cluster) {
         join.push_back("# " + j.name + " (" + j.peer_url + ") replaces the lost member " + j.replaces +
-                       ": the restored cluster already lists it (never started, no client URLs)");
+                       ": the restored cluster already lists it, as unstarted (no name, no client URLs) until it starts");
         join.push_back("kubectl delete node " + Quote(old_node) + "    # the lost node's Node object");
         join.push_back("# its machine needs etcd server and peer certs for its own address, signed by this cluster's "
                        "etcd CA (/etc/kubernetes/pki/etcd/ca.crt and ca.key): kubeadm join --control-plane "
                        "--certificate-key writes them; by hand: copy the CA there, then kubeadm init phase certs "
                        "etcd-server and etcd-peer on that machine");
-        join.push_back("# with kubeadm, which runs member add itself: take the placeholder out first (its ID from "
-                       "member list), then join the wiped machine (kubeadm reset)");
+        join.push_back("# with kubeadm, which runs member add itself: take the placeholder out first (its ID: the "
+                       "unstarted member with peer URL " + j.peer_url + " in member list), then join the wiped "
+                       "machine (kubeadm reset)");
         join.push_back(ctl_cmd({"member", "list", "-w", "table"}));
         join.push_back(ctl_cmd({"member", "remove", "ID_OF_" + j.name}));
         join.push_back("kubeadm token create --print-join-command    # on a control-plane node");

@@ -194,10 +194,14 @@ Result<std::string> Script(const Plan& p, const NodePlan& n) {
     }
     flags.push_back(n.restore_args[i]);
   }
+  // NAME PEER_URLS STATE triples; STATE "joins-later" for a --replace member (never started).
   std::vector<std::string> expected;
   for (const auto& m : p.expected_members) {
+    bool joins = false;
+    for (const auto& r : p.replaced) joins |= r.name == m.name;
     expected.push_back(m.name);
     expected.push_back(Join(m.peer_urls, ","));
+    expected.push_back(joins ? "joins-later" : "restored");
   }
   TemplateValues v = {
       {"PLAN_ID", {p.id}},

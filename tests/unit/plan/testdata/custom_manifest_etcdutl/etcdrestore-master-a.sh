@@ -460,23 +460,26 @@ phase_start() {
   crictl_note "start: etcd runs ($holder); start it on every member, then run verify"
 }
 
-# member_listed LIST NAME PEER_URLS: LIST (member list -w simple: ID, status, name, peer
-# URLs, client URLs, is learner) has NAME with exactly PEER_URLS, as a voter.
+# member_listed LIST NAME PEER_URLS STATE: LIST (member list -w simple: ID, status, name,
+# peer URLs, client URLs, is learner) has NAME with exactly PEER_URLS, as a voter. STATE
+# "joins-later" (a --replace member): it may also be listed as never started, which etcd
+# shows with no name until the member itself starts and publishes it.
 member_listed() {
-  printf '%s\n' "$1" | M_NAME=$2 M_URLS=$3 awk -F ', ' '
-    $3 == ENVIRON["M_NAME"] && $4 == ENVIRON["M_URLS"] && $6 == "false" { found = 1 }
+  printf '%s\n' "$1" | M_NAME=$2 M_URLS=$3 M_STATE=$4 awk -F ', ' '
+    $4 == ENVIRON["M_URLS"] && $6 == "false" && ($2 == "started" && $3 == ENVIRON["M_NAME"] ||
+      ENVIRON["M_STATE"] == "joins-later" && $2 == "unstarted" && $3 == "") { found = 1 }
     END { exit !found }'
 }
 
 # verify_members: the member list is exactly the planned one (names, peer URLs, voters).
 verify_members() {
-  set -- 'master-a' 'https://192.168.7.21:12380' 'master-b' 'https://192.168.7.22:12380' 'master-c' 'https://192.168.7.23:12380'
+  set -- 'master-a' 'https://192.168.7.21:12380' 'restored' 'master-b' 'https://192.168.7.22:12380' 'restored' 'master-c' 'https://192.168.7.23:12380' 'restored'
   list=$(ctl "$LOCAL_ENDPOINTS" member list -w simple) || die "member list failed"
   count=$(printf '%s\n' "$list" | grep -c .) || true
-  [ "$count" -eq $(($# / 2)) ] || die "member list has $count members, the plan has $(($# / 2)): $list"
-  while [ "$#" -ge 2 ]; do
-    member_listed "$list" "$1" "$2" || die "member $1 ($2) is not in the member list as planned (a voter with exactly these peer URLs): $list"
-    shift 2
+  [ "$count" -eq $(($# / 3)) ] || die "member list has $count members, the plan has $(($# / 3)): $list"
+  while [ "$#" -ge 3 ]; do
+    member_listed "$list" "$1" "$2" "$3" || die "member $1 ($2) is not in the member list as planned (a voter with exactly these peer URLs$( [ "$3" = restored ] || echo ', or not started yet')): $list"
+    shift 3
   done
 }
 
