@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The demo: seed 002 (a single-node kubeadm control plane) and seed 000's HA case (three
-# etcd members) end to end on this machine with real parts: a real kube-apiserver (v1.20,
-# built once from Debian's source by scripts/kube-apiserver.sh, cached) over real TLS etcd
-# 3.4.23 in kubeadm's layout, the real kubectl, `kubectl etcdrestore save`, a deleted
-# nginx Deployment, `kubectl etcdrestore plan -o script`, the plan's scripts run node by
-# node, and `kubectl get deployments` showing nginx back. Each step is printed as typed.
-# The kubelet and crictl are test doubles (tests/e2e/fake_node.py): no kubelet can run here.
+# stacked control-plane nodes) end to end on this machine on REAL nodes (tests/e2e/realnode.py):
+# per node a real kubelet v1.20.2 with containerd and runc running etcd 3.4.23 (a distroless
+# image) and kube-apiserver v1.20.2 as kubeadm's static pods (both binaries built once from
+# Debian's source by scripts/kube-apiserver.sh, cached), the real kubectl, `kubectl etcdrestore
+# save` on the node, a deleted nginx Deployment, `kubectl etcdrestore plan -o script`, the plan's
+# scripts run on each node as root logged into it, the real kubelets stopping and starting etcd,
+# and `kubectl get deployments` showing nginx back. Each step is printed as typed, with the
+# machine it is typed on as the prompt. The nodes' `systemctl` is a stand-in (no systemd runs here).
 #
-#   scripts/demo.sh [single|ha|all]       (default all; about 1-2 minutes once built)
+#   scripts/demo.sh [single|ha|all]       (default all; about 2 + 3 minutes once built; as root)
 #   DEMO_DIR=/tmp/x scripts/demo.sh       keep everything in /tmp/x (kept after the run)
 #   BUILD_DIR=build                       where to build kubectl-etcdrestore and etcdctl-ext
 #   KUBECTL_ETCDRESTORE=.. ETCDCTL_EXT=.. use these binaries instead of building
 #
-# Stops every process it started (by pid, on exit, error or Ctrl-C). The work dir is removed
-# after a successful run unless DEMO_DIR was given; after a failure it is kept and named.
+# Stops every process it started (the nodes' kubelets, containerd, containers: on exit, error or
+# Ctrl-C). The work dir is removed after a successful run unless DEMO_DIR was given; after a
+# failure it is kept and named.
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1  # it imports tests/e2e helpers: no __pycache__ in the checkout
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,10 +24,11 @@ SCENARIO=${1:-all}
 case "$SCENARIO" in single|ha|all) ;; *) echo "usage: $0 [single|ha|all]" >&2; exit 2 ;; esac
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "demo: $1 not found ($2)" >&2; exit 1; }; }
+[ "$(id -u)" = 0 ] || { echo "demo: run it as root (real nodes: mount namespaces, cgroups, containerd)" >&2; exit 1; }
 need kubectl "the demo uses the real kubectl: apt-get install kubernetes-client"
-need etcd "etcd 3.4.23: scripts/install-deps.sh"
+need etcd "etcd 3.4.23 (the nodes' etcd image is made of it): scripts/install-deps.sh"
+need containerd "the nodes' container runtime: scripts/install-deps.sh"
 need openssl "for the cluster's PKI"
-python3 -c 'import yaml' 2>/dev/null || { echo "demo: PyYAML missing: apt-get install python3-yaml" >&2; exit 1; }
 
 if [ -z "${KUBECTL_ETCDRESTORE:-}" ] || [ -z "${ETCDCTL_EXT:-}" ]; then
   B=${BUILD_DIR:-$REPO/build}
@@ -34,8 +38,8 @@ if [ -z "${KUBECTL_ETCDRESTORE:-}" ] || [ -z "${ETCDCTL_EXT:-}" ]; then
   KUBECTL_ETCDRESTORE=$B/kubectl-etcdrestore/kubectl-etcdrestore
   ETCDCTL_EXT=$B/etcdctl-ext/etcdctl-ext
 fi
-echo "demo: kube-apiserver (built from Debian's source the first time: ~4 min)" >&2
-APISERVER=$(bash "$REPO/scripts/kube-apiserver.sh" path)
+echo "demo: kube-apiserver and kubelet (built from Debian's source the first time: ~7 min)" >&2
+bash "$REPO/scripts/kube-apiserver.sh" build >/dev/null
 
 if [ -n "${DEMO_DIR:-}" ]; then
   KEEP=1
@@ -65,8 +69,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-python3 "$REPO/scripts/demo_lib.py" run --dir "$DIR" --bin "$DIR/bin" --kube-apiserver "$APISERVER" \
-  --scenario "$SCENARIO" &
+python3 "$REPO/scripts/demo_lib.py" run --dir "$DIR" --bin "$DIR/bin" --scenario "$SCENARIO" &
 PY=$!
 wait "$PY" && rc=0 || rc=$?
 PY=

@@ -1,8 +1,9 @@
 """A real kube-apiserver (v1.20 built from Debian's source by scripts/kube-apiserver.sh) over
 a real TLS etcd, with a kubeadm-shaped PKI, for the kubectl-etcdrestore e2e tests.
 
-No kubelet can run here, so tests create what a kubelet would: Node objects (status with
-InternalIP and the kubelet port) and mirror pods of kubeadm's static pods (Node owner,
+Without kubelets (a kube-apiserver starts in seconds; real nodes with kubelets are
+realnode.py, for the tests that need a node), tests create what a kubelet would: Node objects
+(status with InternalIP and the kubelet port) and mirror pods of kubeadm's static pods (Node owner,
 config.mirror/config.source annotations, kubeadm's etcd command line, etcd-data/etcd-certs
 hostPath volumes), with their status patched to Running.
 

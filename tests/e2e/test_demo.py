@@ -1,14 +1,15 @@
 """e2e: scripts/demo.sh, the README's one command, run non-interactively.
 
-The demo runs seed 002 (single kubeadm node) and seed 000's HA case (three members) with a
-real kube-apiserver over real TLS etcd (scripts/demo_lib.py). Checks on its output and on
-what it leaves: every step printed as typed, the Deployment gone from etcd after the delete
-and back after the plan's scripts ran, the etcd manifests re-pointed at the restored dirs with
+The demo runs seed 002 (single kubeadm node) and seed 000's HA case (three stacked nodes) on
+real nodes (scripts/demo_lib.py, tests/e2e/realnode.py: real kubelets, containerd, etcd and
+kube-apiserver static pods). Checks on its output and on what it leaves: every step printed as
+typed on the machine it is typed on, the Deployment gone from etcd after the delete and back
+after the plan's scripts ran on the nodes, the etcd manifests re-pointed at the restored dirs with
 the old data kept, and no process of the demo left running. A second run whose etcdctl-ext
 refuses to restore must fail (exit 1, DEMO FAILED) and still stop everything it started.
 
-Env: KUBECTL_ETCDRESTORE, ETCDCTL_EXT (set by ctest). The kube-apiserver is built once per
-machine by scripts/kube-apiserver.sh (cached).
+Env: KUBECTL_ETCDRESTORE, ETCDCTL_EXT (set by ctest). kube-apiserver and the kubelet are built
+once per machine by scripts/kube-apiserver.sh (cached).
 """
 
 import os
@@ -18,19 +19,23 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import realnode  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.path.join(REPO, "scripts", "demo.sh")
 PLUGIN = os.environ.get("KUBECTL_ETCDRESTORE", "")
 ETCDCTL_EXT = os.environ.get("ETCDCTL_EXT", "")
 
-try:
-    import yaml
-except ImportError:
-    yaml = None
+
+
+def setUpModule():
+    why = realnode.requirements()
+    if why:
+        raise unittest.SkipTest(why)
 
 
 def processes_mentioning(text):
@@ -56,7 +61,6 @@ def section(out, start, end):
 
 
 @unittest.skipUnless(PLUGIN and ETCDCTL_EXT, "KUBECTL_ETCDRESTORE and ETCDCTL_EXT must be set (run through ctest)")
-@unittest.skipUnless(yaml, "PyYAML is missing")
 @unittest.skipUnless(shutil.which("kubectl") and shutil.which("etcd"), "kubectl or etcd missing")
 class DemoTest(unittest.TestCase):
     def setUp(self):
@@ -68,25 +72,32 @@ class DemoTest(unittest.TestCase):
 
     def demo(self, scenario, demo_dir, etcdctl_ext=ETCDCTL_EXT):
         env = dict(os.environ, DEMO_DIR=demo_dir, KUBECTL_ETCDRESTORE=PLUGIN, ETCDCTL_EXT=etcdctl_ext)
+        t = time.monotonic()
         r = subprocess.run(["bash", DEMO, scenario], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=900)
+                           timeout=1500)
+        print("\n[time] demo.sh %s: %.1f s" % (scenario, time.monotonic() - t), file=sys.stderr)
         return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
 
     def check_scenario(self, out, root, nodes, leader_line):
         # Before the delete: the Deployment object exists (no controller-manager: 0 ready).
-        before = section(out, "$ kubectl apply -f nginx-deployment.yaml", "$ kubectl etcdrestore save")
+        before = section(out, "$ kubectl apply -f nginx-deployment.yaml", "cp-1# kubectl etcdrestore save")
         self.assertIn("deployment.apps/nginx-deployment created", before)
         self.assertRegex(before, r"(?m)^nginx-deployment +0/2 ")
         self.assertIn("/registry/deployments/default/nginx-deployment\n", before)
-        save = section(out, "$ kubectl etcdrestore save backup/snapshot.db", "$ etcdctl-ext snapshot status")
-        self.assertIn("Snapshot saved to %s/backup/snapshot.db" % root, save)
-        self.assertTrue(os.path.isfile(root + "/backup/snapshot.db.json"))
-        deleted = section(out, "$ kubectl delete deployment nginx-deployment", "$ kubectl etcdrestore plan")
+        # The real nodes and their mirror pods, as the kubelets report them.
+        up = section(out, "$ kubectl get nodes -o wide", "$ kubectl apply -f nginx-deployment.yaml")
+        for n in nodes:
+            self.assertRegex(up, r"(?m)^%s +Ready +" % n)
+            self.assertRegex(up, r"(?m)^etcd-%s +1/1 +Running " % n)
+            self.assertRegex(up, r"(?m)^kube-apiserver-%s +1/1 +Running " % n)
+        save = section(out, "cp-1# kubectl etcdrestore save backup/snapshot.db", "cp-1# etcdctl-ext snapshot status")
+        self.assertIn("Snapshot saved to /root/backup/snapshot.db", save)
+        deleted = section(out, "$ kubectl delete deployment nginx-deployment", "cp-1# kubectl etcdrestore plan")
         self.assertIn('deployment.apps "nginx-deployment" deleted', deleted)
         self.assertIn("No resources found in default namespace.", deleted)
         self.assertIn(leader_line, out)
-        # Every phase on every node, in that order, each printed with the node as prompt.
-        phases = re.findall(r"(?m)^(\w+)# sh plan/etcdrestore-(\w+)\.sh (\w+)$", out)
+        # Every phase on every node, in that order, each typed on the node it runs on.
+        phases = re.findall(r"(?m)^(cp-\d)# sh plan/etcdrestore-(cp-\d)\.sh (\w+)$", out)
         self.assertEqual(len(phases), 6 * len(nodes), phases)
         self.assertEqual([p for _, _, p in phases][::len(nodes)],
                          ["check", "stop", "restore", "start", "verify", "finish"])
@@ -94,18 +105,24 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(sorted(set(n for n, _, _ in phases)), sorted(nodes))
         after = out[out.rindex("sh plan/etcdrestore-"):]
         self.assertRegex(after, r"(?m)^nginx-deployment +0/2 ")
-        # The manifests point at the restored dirs; the old data is kept aside.
+        self.assertRegex(after, r"(?m)^etcd-cp-1 +1/1 +Running ")
+        # The manifests point at the restored dirs; the old data is kept aside (the nodes' /var is
+        # an overlay: what they wrote is in its upper dir).
         for n in nodes:
-            with open(root + "/%s/etc/kubernetes/manifests/etcd.yaml" % n) as f:
-                pod = yaml.safe_load(f)
-            data = next(v["hostPath"]["path"] for v in pod["spec"]["volumes"] if v["name"] == "etcd-data")
+            node = root + "/cluster/nodes/" + n
+            with open(node + "/etc-kubernetes/manifests/etcd.yaml") as f:
+                manifest = f.read()
+            data = re.search(r"(?m)^    - --data-dir=(\S+)$", manifest).group(1)
             self.assertRegex(data, r"^/var/lib/etcd.+")
-            self.assertTrue(os.path.isdir(root + "/" + n + data + "/member/wal"), data)
-            kept = [d for d in os.listdir(root + "/%s/var/lib" % n) if d != os.path.basename(data)]
+            self.assertIn("      path: %s\n" % data, manifest)
+            var_lib = node + "/overlay/var/upper/lib"
+            self.assertTrue(os.path.isdir(var_lib + data[len("/var/lib"):] + "/member/wal"), data)
+            # (a dir moved away from the lower layer leaves a whiteout, a character device: not a dir)
+            kept = [d for d in os.listdir(var_lib) if d.startswith("etcd") and d != os.path.basename(data) and
+                    os.path.isdir(os.path.join(var_lib, d))]
             self.assertEqual(len(kept), 1, kept)
-            self.assertTrue(os.path.isdir(root + "/%s/var/lib/%s/member/wal" % (n, kept[0])))
-            self.assertEqual(sorted(os.listdir(root + "/%s/etc/kubernetes/manifests" % n)),
-                             ["etcd.yaml", "kube-apiserver.yaml"])
+            self.assertTrue(os.path.isdir(var_lib + "/%s/member/wal" % kept[0]))
+            self.assertEqual(sorted(os.listdir(node + "/etc-kubernetes/manifests")), ["etcd.yaml", "kube-apiserver.yaml"])
 
     def test_demo_single_and_ha(self):
         d = os.path.join(self.tmp, "demo")
@@ -113,10 +130,12 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(rc, 0, "stdout:\n%s\nstderr:\n%s" % (out[-6000:], err[-3000:]))
         self.assertIn("DEMO OK: every scenario ended with nginx-deployment back", out)
         single = section(out, "== Seed 002", "== Seed 000")
-        self.check_scenario(single, d + "/single", ["controlplane"], "$ kubectl etcdrestore plan --from backup/snapshot.db.json -o script --out-dir plan")
+        self.check_scenario(single, d + "/single", ["cp-1"],
+                            "cp-1# kubectl etcdrestore plan --from backup/snapshot.db.json -o script --out-dir plan")
         ha = out[out.index("== Seed 000"):]
-        self.assertRegex(ha, r"\| +https://127\.0\.0\.1:\d+ +\| +\w+ +\| +3\.4\.23 +\|")
-        self.check_scenario(ha, d + "/ha", ["cp1", "cp2", "cp3"], "$ kubectl etcdrestore plan --from backup/snapshot.db.json --leader cp")
+        self.assertRegex(ha, r"\| +https://127\.0\.1\.\d:52379 +\| +\w+ +\| +3\.4\.23 +\|")
+        self.check_scenario(ha, d + "/ha", ["cp-1", "cp-2", "cp-3"],
+                            "cp-1# kubectl etcdrestore plan --from backup/snapshot.db.json --leader cp-")
         self.assertEqual(processes_mentioning(d), [])
 
     def test_demo_fails_when_the_restore_fails_and_stops_everything(self):
@@ -129,7 +148,7 @@ class DemoTest(unittest.TestCase):
         d = os.path.join(self.tmp, "broken")
         rc, out, err = self.demo("single", d, etcdctl_ext=wrapper)
         self.assertEqual(rc, 1, "stdout:\n%s\nstderr:\n%s" % (out[-3000:], err[-3000:]))
-        self.assertIn("DEMO FAILED: `sh plan/etcdrestore-controlplane.sh check` exited with 1", err)
+        self.assertIn("DEMO FAILED: `sh plan/etcdrestore-cp-1.sh check` exited with 1", err)
         self.assertIn("broken on purpose", out)
         self.assertNotIn("DEMO OK", out)
         self.assertIn("demo: files kept in " + d, err)
