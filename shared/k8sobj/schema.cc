@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -134,6 +135,17 @@ void NoteUnknown(const pb::Message& m, std::vector<std::string>* notes) {
                                nums));
 }
 
+// Protobuf logs an error for each proto2 string field with invalid UTF-8 it parses (and
+// parses it anyway). Go's strings are bytes, so the API server stores such values; the
+// printer writes them with U+FFFD. Those messages are dropped; any other is printed as
+// protobuf's default handler does.
+void ProtobufLog(pb::LogLevel level, const char* file, int line, const std::string& message) {
+  if (message.find("invalid UTF-8") != std::string::npos) return;
+  static const char* const kLevels[] = {"INFO", "WARNING", "ERROR", "FATAL"};
+  std::fprintf(stderr, "[libprotobuf %s %s:%d] %s\n", kLevels[std::clamp(static_cast<int>(level), 0, 3)], file, line,
+               message.c_str());
+}
+
 }  // namespace
 
 std::string GoDuration(int64_t d) {
@@ -205,6 +217,8 @@ Result<std::unique_ptr<Schemas>> Schemas::Load(std::string_view descriptor_set, 
   if (!set.ParseFromArray(descriptor_set.data(), static_cast<int>(descriptor_set.size()))) {
     return Fail(ErrorCode::kInvalidArgument, "k8sobj: the API schemas are not a protobuf FileDescriptorSet");
   }
+  static std::once_flag log_once;
+  std::call_once(log_once, [] { pb::SetLogHandler(&ProtobufLog); });
   std::unique_ptr<Schemas> s(new Schemas());
   for (const auto& file : set.file()) {
     if (s->pool_.BuildFile(file) == nullptr) {

@@ -20,7 +20,8 @@
 //     empty), JSONSchemaPropsOr{Array,Bool,StringArray} as Go prints them, and wrappers of a
 //     Go slice type (ExtraValue: one repeated "items" field, no Go struct) as arrays.
 // Fields on the wire that the schema lacks (an object written by a newer Kubernetes) are
-// left out and named in *notes.
+// left out and named in *notes. Load installs a protobuf log handler (process-wide, once)
+// that drops protobuf's "invalid UTF-8" messages, which parsing such strings would print.
 #ifndef ETCDRESTORE_SHARED_K8SOBJ_SCHEMA_H_
 #define ETCDRESTORE_SHARED_K8SOBJ_SCHEMA_H_
 
