@@ -66,7 +66,7 @@ int DefragDataDir(const std::string& data_dir, DefragTool tool) {
   if (tool == DefragTool::kEtcdutl && src->reader) {
     const uint64_t size = src->st.st_size;
     Log("defragmenting", fmt::format("\"path\": {}, \"current-db-size-bytes\": {}, \"current-db-size\": \"{}\"",
-                                     cli::GoQuote(db), size, cli::HumanizeBytes(size)));
+                                     GoQuote(db), size, HumanizeBytes(size)));
   }
   auto r = bbolt::Defrag(*src);
   if (!r) return Report(tool, data_dir, r.error().message(), cli::kExitError);
@@ -76,7 +76,7 @@ int DefragDataDir(const std::string& data_dir, DefragTool tool) {
     Log("finished defragmenting directory",
         fmt::format("\"path\": {}, \"current-db-size-bytes-diff\": {}, \"current-db-size-bytes\": {}, "
                     "\"current-db-size\": \"{}\", \"took\": \"{:.3f}s\"",
-                    cli::GoQuote(db), diff, r->size_after, cli::HumanizeBytes(r->size_after), took));
+                    GoQuote(db), diff, r->size_after, HumanizeBytes(r->size_after), took));
   }
   return cli::kExitSuccess;
 }

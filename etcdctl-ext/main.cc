@@ -19,13 +19,12 @@
 #include "shared/cli/flags.h"
 #include "shared/cli/global.h"
 #include "shared/base/strings.h"
+#include "shared/base/version.h"
 
 extern char** environ;
 
 namespace etcdrestore::etcdctl_ext {
 namespace {
-
-constexpr const char* kToolVersion = "0.1.0";
 
 std::vector<Command>& Registry() {
   static std::vector<Command> commands;
@@ -163,7 +162,7 @@ std::string RootHelp() {
   std::string out =
       "NAME:\n\tetcdctl-ext - A drop-in etcdctl 3.4 whose snapshot commands are safe.\n\n"
       "USAGE:\n\tetcdctl-ext [flags]\n\nVERSION:\n\t3.4.23 (etcdctl-ext " +
-      std::string(kToolVersion) + ")\n\nAPI VERSION:\n\t3.4\n\n\nCOMMANDS:\n";
+      std::string(kVersion) + ")\n\nAPI VERSION:\n\t3.4\n\n\nCOMMANDS:\n";
   std::vector<std::pair<std::string, std::string>> rows;
   for (const Command* c : SortedCommands()) {
     if (c->name > "help" && (rows.empty() || rows.back().first < "help")) rows.push_back({"help", "Help about any command"});

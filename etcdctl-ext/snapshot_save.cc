@@ -1,46 +1,17 @@
 // snapshot save: etcdctl 3.4's command and output, made safe (see the description below).
 // The download itself is shared/etcdclient/snapshot_save.h; the bbolt check is
 // shared/etcddb ComputeStatus.
+#include "shared/etcdclient/snapshot_save.h"
+
 #include <unistd.h>
 
-#include <chrono>
-#include <cstring>
-
-#include <fmt/format.h>
-
 #include "etcdctl-ext/command.h"
-#include "shared/cli/format.h"
-#include "shared/etcdclient/snapshot_save.h"
+#include "shared/base/progress.h"
+#include "shared/base/strings.h"
 #include "shared/etcddb/status.h"
 
 namespace etcdrestore::etcdctl_ext {
 namespace {
-
-// "\r12 MB (45 MB/s)" on a terminal, at most 5 times a second.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled), start_(Clock::now()), last_(start_) {}
-  void Update(uint64_t bytes) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    double secs = std::chrono::duration<double>(now - start_).count();
-    uint64_t rate = secs > 0 ? static_cast<uint64_t>(static_cast<double>(bytes) / secs) : 0;
-    WriteStderr(fmt::format("\r\x1b[Kdownloading snapshot: {} ({}/s)", cli::HumanizeBytes(bytes),
-                            cli::HumanizeBytes(rate)));
-    shown_ = true;
-  }
-  void Done() {
-    if (shown_) WriteStderr("\r\x1b[K");
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  bool enabled_;
-  bool shown_ = false;
-  Clock::time_point start_, last_;
-};
 
 Result<int> RunSave(CommandContext& ctx) {
   if (ctx.args.size() != 1) {
@@ -56,7 +27,8 @@ Result<int> RunSave(CommandContext& ctx) {
   }
   ASSIGN_OR_RETURN(auto client, etcdclient::Dial(configs[0]));  // authenticates on first use
 
-  Progress progress(::isatty(STDERR_FILENO) == 1);
+  Progress progress(::isatty(STDERR_FILENO) == 1, "downloading snapshot", HumanizeBytes,
+                    /*show_rate=*/true);
   etcdclient::SaveOptions opts;
   opts.path = path;
   opts.connect_timeout = ctx.global.dial_timeout;

@@ -134,7 +134,7 @@ Result<etcdclient::TxnCompare> ParseCompare(const std::string& line) {
   }
   if (n != 3) {
     return Fail(ErrorCode::kInvalidArgument, "malformed comparison: " + line + "; got " + target + "(" +
-                                                 cli::GoQuote(key) + ") " + op + " " + cli::GoQuote(val));
+                                                 GoQuote(key) + ") " + op + " " + GoQuote(val));
   }
   etcdclient::TxnCompare cmp;
   cmp.key = key;

@@ -94,15 +94,15 @@ Status RunForEvent(const std::vector<std::string>& exec, const etcdclient::Watch
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
   env.push_back("ETCD_WATCH_REVISION=" + std::to_string(resp.header.revision));
   env.push_back(std::string("ETCD_WATCH_EVENT_TYPE=\"") + (ev.type == 1 ? "DELETE" : "PUT") + "\"");
-  env.push_back("ETCD_WATCH_KEY=" + cli::GoQuote(ev.kv.key));
-  env.push_back("ETCD_WATCH_VALUE=" + cli::GoQuote(ev.kv.value));
+  env.push_back("ETCD_WATCH_KEY=" + GoQuote(ev.kv.key));
+  env.push_back("ETCD_WATCH_VALUE=" + GoQuote(ev.kv.value));
   std::vector<char*> argv, envp;
   for (const auto& a : exec) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string quoted = "[";
-  for (size_t i = 0; i < exec.size(); ++i) quoted += (i ? " " : "") + cli::GoQuote(exec[i]);
+  for (size_t i = 0; i < exec.size(); ++i) quoted += (i ? " " : "") + GoQuote(exec[i]);
   quoted += "]";
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data());
@@ -138,7 +138,7 @@ Result<int> RunWatch(CommandContext& ctx) {
   const std::string env_key = k ? k : "", env_range = re ? re : "";
   if (env_key.empty() && !env_range.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
-                "ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END=" + cli::GoQuote(env_range));
+                "ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END=" + GoQuote(env_range));
   }
   if (watch_interactive) {
     return Fail(ErrorCode::kUnsupported,

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -97,24 +98,6 @@ Result<std::pair<std::string, std::string>> SplitPair(const std::string& flag, c
   return std::make_pair(value.substr(0, eq), value.substr(eq + 1));
 }
 
-Result<std::string> ReadText(const std::string& path) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
-  ASSIGN_OR_RETURN(uint64_t size, FileSize(fd.get(), path));
-  std::string text(size, '\0');
-  RETURN_IF_ERROR(ReadAt(fd.get(), path, text.data(), size, 0));
-  return text;
-}
-
-// A new file (CreateExclusive: never over, or through, whatever is at path); removed again
-// if writing it fails.
-Status WriteFile(const std::string& path, const std::string& content, mode_t mode) {
-  ASSIGN_OR_RETURN(UniqueFd fd, CreateExclusive(path, mode));
-  Status st = WriteAll(fd.get(), path, content.data(), content.size());
-  if (st) st = fd.Close(path);
-  if (!st) ::unlink(path.c_str());
-  return st;
-}
-
 // Writes the scripts into out_dir: all of them, or (on any error) none. The dir holds what
 // root runs later on the nodes, so it must be missing (made 0700 here) or a real directory
 // of ours: not a symlink, not another user's (who could edit the scripts before they run).
@@ -142,7 +125,7 @@ Status WriteScripts(const std::string& out_dir, const std::vector<plan::File>& f
   std::vector<std::string> written;
   for (const auto& file : files) {
     const std::string path = JoinPath(out_dir, file.name);
-    if (auto w = WriteFile(path, file.content, file.executable ? 0755 : 0644); !w) {
+    if (auto w = WriteNewFile(path, file.content, file.executable ? 0755 : 0644); !w) {
       for (const auto& p : written) ::unlink(p.c_str());
       if (!existed) ::rmdir(out_dir.c_str());
       return Fail(std::move(w).error().Wrap("plan: writing the scripts (none were kept)"));
@@ -170,6 +153,12 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
   } else {
     return Fail(ErrorCode::kInvalidArgument,
                 "plan: --restore-tool must be etcdctl-ext or etcdutl, got \"" + f.restore_tool + "\"");
+  }
+  // The sidecar first: a missing --from file is named as such, not as the snapshot path
+  // derived from it.
+  std::optional<topology::Sidecar> sidecar;
+  if (!f.from.empty()) {
+    ASSIGN_OR_RETURN(sidecar, topology::ReadSidecar(f.from));
   }
   std::string snapshot = f.snapshot;
   if (snapshot.empty() && f.from.size() > 5 && f.from.ends_with(".json")) snapshot = f.from.substr(0, f.from.size() - 5);
@@ -211,14 +200,13 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
 
   plan::Input input;
   std::vector<std::pair<std::string, std::string>> manifest_texts;  // node, text
-  if (!f.from.empty()) {
-    ASSIGN_OR_RETURN(topology::Sidecar s, topology::ReadSidecar(f.from));
-    input = plan::FromSidecar(s, "sidecar " + AbsolutePath(f.from));
+  if (sidecar) {
+    input = plan::FromSidecar(*sidecar, "sidecar " + AbsolutePath(f.from));
   } else if (!f.manifests.empty()) {
     std::vector<topology::EtcdMember> members;
     for (const auto& spec : f.manifests) {
       ASSIGN_OR_RETURN(auto kv, SplitPair("--manifest", spec));
-      ASSIGN_OR_RETURN(std::string text, ReadText(kv.second));
+      ASSIGN_OR_RETURN(std::string text, ReadFile(kv.second));
       auto m = topology::ParseEtcdPod(text);
       if (!m) return Fail(std::move(m).error().Wrap("plan: --manifest " + spec));
       m->pod.node = kv.first;
@@ -267,7 +255,7 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
     if (o.tool == plan::RestoreTool::kEtcdctlExt && f.etcdctl_ext.empty()) {
       // The bundle carries the etcdctl-ext the scripts run, with its sha256.
       const std::string exe = InstalledEtcdctlExt();
-      auto bin = ReadText(exe);
+      auto bin = ReadFile(exe);
       if (!bin)
         return Fail(std::move(bin).error().Wrap("plan: the bundle needs etcdctl-ext, looked for beside this plugin "
                                                 "(" + exe + "); install it there, or pass --etcdctl-ext PATH (its path "

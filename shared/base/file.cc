@@ -56,12 +56,13 @@ Status ReadAt(int fd, const std::string& path, void* buf, size_t n, uint64_t off
   while (done < n) {
     ASSIGN_OR_RETURN(size_t r, ReadSomeAt(fd, path, p + done, n - done, offset + done));
     if (r == 0) {
-      struct stat st{};
+      struct stat st {};
       uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
       return Fail(ErrorCode::kCorruption,
-                  "read " + Quote(path) + ": unexpected end of file at offset " + std::to_string(offset + done) +
-                      " (wanted " + std::to_string(n) + " bytes at " + std::to_string(offset) +
-                      ", file has " + std::to_string(size) + ")");
+                  "read " + Quote(path) + ": unexpected end of file at offset " +
+                      std::to_string(offset + done) + " (wanted " + std::to_string(n) +
+                      " bytes at " + std::to_string(offset) + ", file has " + std::to_string(size) +
+                      ")");
     }
     done += r;
   }
@@ -104,7 +105,8 @@ Status Fsync(int fd, const std::string& path) {
 
 void StartWriteback(int fd, uint64_t offset, uint64_t n) {
   // Errors (EINVAL on a pipe or /dev/null, EIO) are left to the Fsync that follows.
-  (void)::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+  (void)::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(n),
+                          SYNC_FILE_RANGE_WRITE);
 }
 
 Status FsyncDir(const std::string& dir) {
@@ -114,13 +116,13 @@ Status FsyncDir(const std::string& dir) {
 }
 
 Result<uint64_t> FileSize(int fd, const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return Fail(ErrnoError("stat " + Quote(path), errno));
   return static_cast<uint64_t>(st.st_size);
 }
 
 bool PathExists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
 
@@ -147,13 +149,13 @@ Status MakeDirs(const std::string& path, mode_t mode) {
   for (size_t i = 1; i <= p.size(); ++i)
     if (i == p.size() || (p[i] == '/' && p[i - 1] != '/')) prefixes.push_back(p.substr(0, i));
   for (const auto& cur : prefixes) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(cur.c_str(), &st) != 0) {
       if (errno != ENOENT) return Fail(ErrnoError("stat " + Quote(cur), errno));
       Status made = MakeDir(cur, mode);
       // Another process may have made it meanwhile: fine if it is a real dir now.
-      if (!made && !(made.error().code() == ErrorCode::kAlreadyExists && ::lstat(cur.c_str(), &st) == 0 &&
-                     S_ISDIR(st.st_mode)))
+      if (!made && !(made.error().code() == ErrorCode::kAlreadyExists &&
+                     ::lstat(cur.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
         return made;
       continue;
     }
@@ -161,18 +163,19 @@ Status MakeDirs(const std::string& path, mode_t mode) {
       if (st.st_uid != ::geteuid() && st.st_uid != 0)
         return Fail(ErrorCode::kFailedPrecondition,
                     Quote(cur) + " is " + DescribePath(cur) +
-                        ": a link another user may have planted; not following it (pass the real directory)");
+                        ": a link another user may have planted; not following it (pass the real "
+                        "directory)");
       if (::stat(cur.c_str(), &st) != 0) return Fail(ErrnoError("stat " + Quote(cur), errno));
     }
     if (!S_ISDIR(st.st_mode))
-      return Fail(ErrorCode::kAlreadyExists,
-                  "mkdir " + Quote(cur) + ": it exists and is " + DescribePath(cur) + ", not a directory");
+      return Fail(ErrorCode::kAlreadyExists, "mkdir " + Quote(cur) + ": it exists and is " +
+                                                 DescribePath(cur) + ", not a directory");
   }
   return {};
 }
 
 std::string DescribePath(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return "nothing";
     return ErrnoError("unreadable", errno).message();
@@ -216,10 +219,11 @@ Result<UniqueFd> CreateExclusive(const std::string& path, mode_t mode, int acces
   if (fd < 0) {
     const int err = errno;
     if (err == EEXIST) {
-      struct stat st{};
+      struct stat st {};
       const bool regular = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-      return Fail(ErrorCode::kAlreadyExists, "create " + Quote(path) + ": it already exists (" + DescribePath(path) +
-                                                 "); " + (regular ? "not overwriting it" : "not writing through it"));
+      return Fail(ErrorCode::kAlreadyExists,
+                  "create " + Quote(path) + ": it already exists (" + DescribePath(path) + "); " +
+                      (regular ? "not overwriting it" : "not writing through it"));
     }
     return Fail(ErrnoError("open " + Quote(path), err));
   }
@@ -235,7 +239,7 @@ Result<UniqueFd> CreateExclusive(const std::string& path, mode_t mode, int acces
 namespace {
 
 Status RemoveStale(const std::string& path, bool dir) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};
     return Fail(ErrnoError("stat " + Quote(path), errno));
@@ -244,7 +248,8 @@ Status RemoveStale(const std::string& path, bool dir) {
   if (!kind_ok || st.st_uid != ::geteuid())
     return Fail(ErrorCode::kFailedPrecondition,
                 "stale " + Quote(path) + " is " + DescribePath(path) +
-                    ", not something this tool left; not removing it or writing through it (remove it yourself if "
+                    ", not something this tool left; not removing it or writing through it (remove "
+                    "it yourself if "
                     "that is safe)");
   // Swapped for a link meanwhile? unlink and remove_all remove a link itself, never its target.
   if (dir) return RemoveAll(path);
@@ -262,19 +267,22 @@ Status MakeDir(const std::string& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0) {  // mkdir never follows a link at path
     const int err = errno;
     if (err == EEXIST)
-      return Fail(ErrorCode::kAlreadyExists, "mkdir " + Quote(path) + ": it already exists (" + DescribePath(path) + ")");
+      return Fail(ErrorCode::kAlreadyExists,
+                  "mkdir " + Quote(path) + ": it already exists (" + DescribePath(path) + ")");
     return Fail(ErrnoError("mkdir " + Quote(path), err));
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return Fail(ErrorCode::kFailedPrecondition,
-                "mkdir " + Quote(path) + ": the new directory was replaced at once (it is " + DescribePath(path) + ")");
+                "mkdir " + Quote(path) + ": the new directory was replaced at once (it is " +
+                    DescribePath(path) + ")");
   UniqueFd dir(fd);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return Fail(ErrnoError("stat " + Quote(path), errno));
   if (st.st_uid != ::geteuid())
-    return Fail(ErrorCode::kFailedPrecondition, "mkdir " + Quote(path) + ": the new directory was replaced at once (it is " +
-                                                    DescribePath(path) + ")");
+    return Fail(ErrorCode::kFailedPrecondition,
+                "mkdir " + Quote(path) + ": the new directory was replaced at once (it is " +
+                    DescribePath(path) + ")");
   if (::fchmod(fd, mode) != 0) return Fail(ErrnoError("chmod " + Quote(path), errno));
   return {};
 }
@@ -292,17 +300,19 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
   o.done_ = true;  // the moved-from object must not remove anything
 }
 
-Result<AtomicFile> AtomicFile::Create(const std::string& path, std::string_view suffix, mode_t mode, int access) {
+Result<AtomicFile> AtomicFile::Create(const std::string& path, std::string_view suffix, mode_t mode,
+                                      int access) {
   std::string temp = path + std::string(suffix);
   for (int attempt = 0;; ++attempt) {
     auto fd = CreateExclusive(temp, mode, access);
     if (!fd) {
       // A leftover of ours is removed and the create retried; anything else is refused.
-      if (fd.error().code() != ErrorCode::kAlreadyExists || attempt == 2) return Fail(std::move(fd).error());
+      if (fd.error().code() != ErrorCode::kAlreadyExists || attempt == 2)
+        return Fail(std::move(fd).error());
       RETURN_IF_ERROR(RemoveStaleFile(temp));
       continue;
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd->get(), &st) != 0) {
       Error e = ErrnoError("stat " + Quote(temp), errno);
       ::unlink(temp.c_str());
@@ -320,22 +330,25 @@ AtomicFile::~AtomicFile() {
 }
 
 bool AtomicFile::IsOurs(const std::string& p) const {
-  struct stat st{};
-  return ::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev_ && st.st_ino == ino_;
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev_ &&
+         st.st_ino == ino_;
 }
 
 Status AtomicFile::Commit() {
   RETURN_IF_ERROR(Fsync(fd_.get(), temp_));
   RETURN_IF_ERROR(fd_.Close(temp_));
   if (!IsOurs(temp_))
-    return Fail(ErrorCode::kFailedPrecondition, Quote(temp_) + " was replaced while it was being written (it is now " +
-                                                    DescribePath(temp_) + "); not renaming it to " + Quote(path_));
+    return Fail(ErrorCode::kFailedPrecondition,
+                Quote(temp_) + " was replaced while it was being written (it is now " +
+                    DescribePath(temp_) + "); not renaming it to " + Quote(path_));
   RETURN_IF_ERROR(Rename(temp_, path_));
   done_ = true;
   ForgetOnSignal(temp_);
   if (!IsOurs(path_))
-    return Fail(ErrorCode::kFailedPrecondition, Quote(path_) + " was replaced right after it was written (it is now " +
-                                                    DescribePath(path_) + "); check who else writes to its directory");
+    return Fail(ErrorCode::kFailedPrecondition,
+                Quote(path_) + " was replaced right after it was written (it is now " +
+                    DescribePath(path_) + "); check who else writes to its directory");
   return FsyncDir(DirName(AbsolutePath(path_)));
 }
 
@@ -363,6 +376,39 @@ std::string AbsolutePath(const std::string& path) {
   return s;
 }
 
+Result<std::string> ReadFile(const std::string& path, PathStyle style) {
+  const std::string shown = style == PathStyle::kGo ? path : Quote(path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(ErrnoError("open " + shown, errno));
+  UniqueFd owned(fd);
+  std::string text;
+  char buf[64 * 1024];
+  for (;;) {
+    const ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r == 0) return text;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Fail(ErrnoError("read " + shown, errno));
+    }
+    text.append(buf, static_cast<size_t>(r));
+  }
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode,
+                       std::string_view suffix) {
+  ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path, suffix, mode));
+  RETURN_IF_ERROR(WriteAll(file.fd(), file.temp_path(), content.data(), content.size()));
+  return file.Commit();
+}
+
+Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode) {
+  ASSIGN_OR_RETURN(UniqueFd fd, CreateExclusive(path, mode));
+  Status st = WriteAll(fd.get(), path, content.data(), content.size());
+  if (st) st = fd.Close(path);
+  if (!st) ::unlink(path.c_str());
+  return st;
+}
+
 std::string DirName(const std::string& path) {
   std::string abs = AbsolutePath(path);
   auto pos = abs.rfind('/');
@@ -382,7 +428,5 @@ std::string JoinPath(const std::string& a, const std::string& b) {
   if (!b.empty() && b[0] == '/') return b;
   return a.back() == '/' ? a + b : a + "/" + b;
 }
-
-std::string Quote(std::string_view path) { return "\"" + std::string(path) + "\""; }
 
 }  // namespace etcdrestore

@@ -1,7 +1,9 @@
 // shared/base/file.h
 //
 // Thin POSIX file helpers that return errors as values. Paths in messages are quoted.
-// Nothing here buffers a whole file: callers stream with ReadAt/WriteAll.
+// The one home of reading and writing files: big files stream with ReadAt/WriteAll; small
+// ones (configs, certs, sidecars, scripts) are read whole with ReadFile and written with
+// WriteFileAtomic (replace) or WriteNewFile (never over anything).
 #ifndef ETCDRESTORE_SHARED_BASE_FILE_H_
 #define ETCDRESTORE_SHARED_BASE_FILE_H_
 
@@ -13,6 +15,7 @@
 #include <string_view>
 
 #include "shared/base/error.h"
+#include "shared/base/strings.h"  // Quote: how messages show a path
 
 namespace etcdrestore {
 
@@ -134,6 +137,20 @@ class AtomicFile {
   bool done_ = false;
 };
 
+// The whole content of a small file (a config, a cert, a manifest): opened O_RDONLY and read
+// to its end. Errors read "open \"path\": reason" / "read \"path\": reason"; with
+// go_style, "open path: reason" as Go's os.ReadFile says it (texts of the Go tools we match).
+enum class PathStyle { kQuoted, kGo };
+Result<std::string> ReadFile(const std::string& path, PathStyle style = PathStyle::kQuoted);
+
+// content written to "<path><suffix>" and renamed over path (AtomicFile, so never through a
+// planted link or file, fsynced, directory fsynced); `mode` exactly.
+Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode,
+                       std::string_view suffix = ".tmp");
+// A new file at path with `mode` exactly (CreateExclusive: never over, or through, what is
+// at path), written and closed; removed again if writing it fails. Not fsynced.
+Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode);
+
 bool PathExists(const std::string& path);
 // True if path is a directory with no entries other than "." and "..".
 Result<bool> IsEmptyDir(const std::string& path);
@@ -152,8 +169,6 @@ std::string AbsolutePath(const std::string& path);
 std::string DirName(const std::string& path);
 std::string BaseName(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);
-// "\"path\"": how error messages show a path (it may contain spaces).
-std::string Quote(std::string_view path);
 
 }  // namespace etcdrestore
 

@@ -22,6 +22,9 @@ class Sha256 {
   ~Sha256();
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
+  // A moved-from Sha256 may only be destroyed.
+  Sha256(Sha256&& o) noexcept : ctx_(o.ctx_) { o.ctx_ = nullptr; }
+  Sha256& operator=(Sha256&&) = delete;
 
   void Update(const void* data, size_t n);
   // Finishes the hash; the object must not be used afterwards.

@@ -6,18 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "shared/base/strings.h"
+
 namespace etcdrestore::cli {
 namespace {
-
-// Go's %q for the plain ASCII values that appear in flag errors.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string JoinSlice(const std::vector<std::string>& v) {
   std::string out = "[";
@@ -29,7 +21,7 @@ Result<int64_t> ParseGoInt64(std::string_view s) {
   const std::string orig(s);
   auto syntax = [&] {
     return Fail(ErrorCode::kInvalidArgument,
-                "strconv.ParseInt: parsing " + Quote(orig) + ": invalid syntax");
+                "strconv.ParseInt: parsing " + GoQuote(orig) + ": invalid syntax");
   };
   bool neg = false;
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
@@ -61,7 +53,7 @@ Result<int64_t> ParseGoInt64(std::string_view s) {
       static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max()) + (neg ? 1 : 0);
   if (v > limit) {
     return Fail(ErrorCode::kInvalidArgument,
-                "strconv.ParseInt: parsing " + Quote(orig) + ": value out of range");
+                "strconv.ParseInt: parsing " + GoQuote(orig) + ": value out of range");
   }
   return neg ? static_cast<int64_t>(-static_cast<__int128>(v)) : static_cast<int64_t>(v);
 }
@@ -69,7 +61,7 @@ Result<int64_t> ParseGoInt64(std::string_view s) {
 }  // namespace
 
 Result<uint64_t> ParseGoUint(std::string_view s, int base) {
-  const std::string fn = "strconv.ParseUint: parsing " + Quote(std::string(s)) + ": ";
+  const std::string fn = "strconv.ParseUint: parsing " + GoQuote(std::string(s)) + ": ";
   if (s.empty()) return Fail(ErrorCode::kInvalidArgument, fn + "invalid syntax");
   uint64_t v = 0;
   for (char c : s) {
@@ -89,7 +81,7 @@ Result<uint64_t> ParseGoUint(std::string_view s, int base) {
 }
 
 Result<int64_t> ParseGoInt(std::string_view s, int base) {
-  const std::string fn = "strconv.ParseInt: parsing " + Quote(std::string(s)) + ": ";
+  const std::string fn = "strconv.ParseInt: parsing " + GoQuote(std::string(s)) + ": ";
   std::string_view digits = s;
   bool neg = false;
   if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
@@ -114,13 +106,13 @@ Result<bool> ParseGoBool(std::string_view s) {
     if (s == f) return false;
   }
   return Fail(ErrorCode::kInvalidArgument,
-              "strconv.ParseBool: parsing " + Quote(s) + ": invalid syntax");
+              "strconv.ParseBool: parsing " + GoQuote(s) + ": invalid syntax");
 }
 
 Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
   const std::string orig(s);
   auto invalid = [&] {
-    return Fail(ErrorCode::kInvalidArgument, "time: invalid duration " + Quote(orig));
+    return Fail(ErrorCode::kInvalidArgument, "time: invalid duration " + GoQuote(orig));
   };
   bool neg = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
@@ -155,7 +147,7 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
     while (u < s.size() && s[u] != '.' && !std::isdigit(static_cast<unsigned char>(s[u]))) ++u;
     std::string_view unit = s.substr(i, u - i);
     if (unit.empty()) {
-      return Fail(ErrorCode::kInvalidArgument, "time: missing unit in duration " + Quote(orig));
+      return Fail(ErrorCode::kInvalidArgument, "time: missing unit in duration " + GoQuote(orig));
     }
     long double mult;
     if (unit == "ns") mult = 1;
@@ -166,7 +158,7 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
     else if (unit == "h") mult = 3600e9L;
     else {
       return Fail(ErrorCode::kInvalidArgument,
-                  "time: unknown unit " + Quote(unit) + " in duration " + Quote(orig));
+                  "time: unknown unit " + GoQuote(unit) + " in duration " + GoQuote(orig));
     }
     total += value * mult;
     if (total > static_cast<long double>(std::numeric_limits<int64_t>::max())) return invalid();
@@ -213,7 +205,7 @@ std::string FormatGoDuration(std::chrono::nanoseconds d) {
 
 void FlagSet::AddString(std::string name, char shorthand, std::string* target, std::string usage) {
   flags_.push_back(Flag{std::move(name), shorthand, FlagType::kString, std::move(usage),
-                        Quote(*target), target, false});
+                        GoQuote(*target), target, false});
 }
 void FlagSet::AddBool(std::string name, char shorthand, bool* target, std::string usage) {
   flags_.push_back(Flag{std::move(name), shorthand, FlagType::kBool, std::move(usage),
@@ -259,8 +251,8 @@ bool FlagSet::Changed(std::string_view name) const {
 
 Status FlagSet::SetFlag(Flag& f, std::string_view value, std::string_view shown_name) {
   auto invalid = [&](const Error& e) {
-    return Fail(ErrorCode::kInvalidArgument, "invalid argument " + Quote(value) + " for " +
-                                                 Quote(shown_name) + " flag: " + e.message());
+    return Fail(ErrorCode::kInvalidArgument, "invalid argument " + GoQuote(value) + " for " +
+                                                 GoQuote(shown_name) + " flag: " + e.message());
   };
   switch (f.type) {
     case FlagType::kString:

@@ -1,9 +1,10 @@
 // shared/cli/format.h
 //
 // Byte-exact re-implementations of the Go formatting etcdctl 3.4's output depends on:
-// go-humanize's SI sizes, Go's %q, encoding/json (field order is the caller's; strings and
-// []byte encoded as Go does), and olekukonko/tablewriter's ASCII tables as etcdctl configures
-// them (header upper-cased and centred, cells right-aligned).
+// encoding/json (field order is the caller's; strings and []byte encoded as Go does), and
+// olekukonko/tablewriter's ASCII tables as etcdctl configures them (header upper-cased and
+// centred, cells right-aligned). go-humanize's sizes and Go's %q are shared/base/strings.h's
+// HumanizeBytes and GoQuote.
 #ifndef ETCDRESTORE_SHARED_CLI_FORMAT_H_
 #define ETCDRESTORE_SHARED_CLI_FORMAT_H_
 
@@ -12,13 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/base/strings.h"
+
 namespace etcdrestore::cli {
-
-// go-humanize Bytes (SI, base 1000): "9 B", "20 kB", "1.5 MB", "33 kB".
-std::string HumanizeBytes(uint64_t n);
-
-// Go's strconv.Quote / fmt %q.
-std::string GoQuote(std::string_view s);
 
 // Standard base64 with padding (Go's []byte in JSON).
 std::string Base64(std::string_view data);

@@ -10,11 +10,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 
 #include "etcdclient_rpc.grpc.pb.h"
+#include "shared/base/file.h"
 
 namespace etcdrestore::etcdclient {
 namespace {
@@ -131,11 +131,9 @@ std::vector<Member> MembersOf(const Pb& resp) {
 // Go's os.ReadFile error text ("open F: no such file or directory"), as kInvalidArgument:
 // etcdctl treats unreadable TLS files as bad arguments (exit 128).
 Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kInvalidArgument, ErrnoError("open " + path, errno).message());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = ReadFile(path, PathStyle::kGo);
+  if (!text) return Fail(ErrorCode::kInvalidArgument, text.error().message());
+  return text;
 }
 
 std::string DescribeConnectFailure(const std::string& grpc_message) {

@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "shared/base/file.h"
 
@@ -20,8 +18,6 @@ extern char** environ;
 
 namespace etcdrestore::kube {
 namespace {
-
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string Str(const YAML::Node& n, const char* key) {
   if (!n || !n.IsMap()) return "";
@@ -32,13 +28,8 @@ std::string Str(const YAML::Node& n, const char* key) {
 
 bool Bool(const YAML::Node& n, const char* key) { return Str(n, key) == "true"; }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrnoError("open " + path, errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Read errors as Go's os.ReadFile words them ("open F: no such file or directory").
+Result<std::string> ReadWholeFile(const std::string& path) { return ReadFile(path, PathStyle::kGo); }
 
 // A named entry (cluster, user or context) with the directory of the file it came from.
 struct Entry {

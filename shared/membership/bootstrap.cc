@@ -20,16 +20,6 @@ bool IsIpLiteral(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
-// Go's %q of a []string: ["a" "b"].
-std::string GoQuoteList(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out.push_back(' ');
-    out += "\"" + v[i] + "\"";
-  }
-  return out + "]";
-}
-
 // Replaces the host of a URL text (scheme://[userinfo@]host...) with resolved.
 std::string WithHost(const std::string& text, const std::string& host, const std::string& resolved) {
   size_t at = text.find("//");

@@ -4,34 +4,10 @@
 #include <cctype>
 #include <utility>
 
+#include "shared/base/strings.h"
+
 namespace etcdrestore::membership {
 namespace {
-
-std::string GoQuote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('"');
-  return out;
-}
 
 Error UrlError(std::string_view raw, std::string_view reason) {
   return Error(ErrorCode::kInvalidArgument, "parse " + GoQuote(raw) + ": " + std::string(reason));

@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "shared/base/file.h"
@@ -44,10 +43,14 @@ Result<uint64_t> ParseHexId(std::string_view text) {
   uint64_t v = 0;
   for (char c : text) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return Fail(ErrorCode::kInvalidArgument, "bad hex id \"" + std::string(text) + "\"");
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return Fail(ErrorCode::kInvalidArgument, "bad hex id \"" + std::string(text) + "\"");
     v = v << 4 | static_cast<uint64_t>(d);
   }
   return v;
@@ -107,9 +110,9 @@ Result<Sidecar> SidecarFromJson(std::string_view text) {
     if (!j.contains("format")) return Fail(ErrorCode::kInvalidArgument, "sidecar: no \"format\"");
     Get(j, "format", &s.format);
     if (s.format > kSidecarFormat) {
-      return Fail(ErrorCode::kUnsupported,
-                  "sidecar: format " + std::to_string(s.format) + " is newer than this tool's " +
-                      std::to_string(kSidecarFormat));
+      return Fail(ErrorCode::kUnsupported, "sidecar: format " + std::to_string(s.format) +
+                                               " is newer than this tool's " +
+                                               std::to_string(kSidecarFormat));
     }
     Get(j, "tool", &s.tool);
     Get(j, "created", &s.created);
@@ -173,19 +176,13 @@ std::string SidecarPath(std::string_view snapshot_path) {
 }
 
 Status WriteSidecar(const std::string& path, const Sidecar& s) {
-  const std::string text = SidecarToJson(s);
-  ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path, ".tmp", 0600));
-  RETURN_IF_ERROR(WriteAll(file.fd(), file.temp_path(), text.data(), text.size()));
-  return file.Commit();
+  return WriteFileAtomic(path, SidecarToJson(s), 0600);
 }
 
 Result<Sidecar> ReadSidecar(const std::string& path) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
-  ASSIGN_OR_RETURN(uint64_t size, FileSize(fd.get(), path));
-  std::string text(size, '\0');
-  RETURN_IF_ERROR(ReadAt(fd.get(), path, text.data(), text.size(), 0));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   auto s = SidecarFromJson(text);
-  if (!s) return Fail(std::move(s).error().Wrap("\"" + path + "\""));
+  if (!s) return Fail(std::move(s).error().Wrap(Quote(path)));
   return s;
 }
 

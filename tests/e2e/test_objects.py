@@ -148,6 +148,9 @@ class Cli(unittest.TestCase):
         with open(os.path.join(os.path.dirname(__file__), "..", "..", "CMakeLists.txt")) as f:
             version = [l for l in f if l.startswith("project(etcdrestore VERSION ")][0].split()[2]
         self.assertEqual(r.stdout, b"kubectl-etcdrestore %s\n" % version.encode())
+        r = plugin("version", "-o", "json")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(json.loads(r.stdout), {"name": "kubectl-etcdrestore", "version": version})
         r = plugin("foo")
         self.assertEqual(r.rc, 1, r)
         self.assertTrue(r.stderr.startswith(b'error: unknown command "foo" for "kubectl etcdrestore"'), r)

@@ -349,3 +349,58 @@ TEST(PathTest, AbsoluteDirBase) {
 
 }  // namespace
 }  // namespace etcdrestore
+
+namespace etcdrestore {
+namespace {
+
+TEST_F(FileTest, ReadFileWholeAndItsErrors) {
+  const std::string p = dir_ + "/f";
+  std::string big(200 * 1024 + 7, 'x');  // more than one read
+  big[0] = '\0';
+  ASSERT_TRUE(WriteNewFile(p, big, 0600));
+  auto got = ReadFile(p);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(*got, big);
+  auto missing = ReadFile(dir_ + "/nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().message(), "open \"" + dir_ + "/nope\": no such file or directory");
+  auto go = ReadFile(dir_ + "/nope", PathStyle::kGo);
+  ASSERT_FALSE(go);
+  EXPECT_EQ(go.error().message(), "open " + dir_ + "/nope: no such file or directory");
+  auto dir = ReadFile(dir_, PathStyle::kGo);
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error().message(), "read " + dir_ + ": is a directory");
+}
+
+TEST_F(FileTest, WriteFileAtomicReplacesWithExactMode) {
+  const std::string p = dir_ + "/s.json";
+  mode_t old = umask(077);
+  ASSERT_TRUE(WriteFileAtomic(p, "one", 0640));
+  ASSERT_TRUE(WriteFileAtomic(p, "two", 0600));
+  umask(old);
+  EXPECT_EQ(*ReadFile(p), "two");
+  struct stat st{};
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_FALSE(PathExists(p + ".tmp"));
+  // A temporary that is not ours (a directory) is refused and p is left as it was.
+  ASSERT_EQ(mkdir((p + ".tmp").c_str(), 0700), 0);
+  EXPECT_FALSE(WriteFileAtomic(p, "three", 0600));
+  EXPECT_EQ(*ReadFile(p), "two");
+}
+
+TEST_F(FileTest, WriteNewFileNeverOverwrites) {
+  const std::string p = dir_ + "/script.sh";
+  ASSERT_TRUE(WriteNewFile(p, "#!/bin/sh\n", 0755));
+  struct stat st{};
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  auto again = WriteNewFile(p, "other", 0600);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*ReadFile(p), "#!/bin/sh\n");
+}
+
+}  // namespace
+}  // namespace etcdrestore

@@ -5,30 +5,6 @@
 namespace etcdrestore::cli {
 namespace {
 
-TEST(HumanizeBytes, MatchesGoHumanizeSi) {
-  EXPECT_EQ(HumanizeBytes(0), "0 B");
-  EXPECT_EQ(HumanizeBytes(9), "9 B");
-  EXPECT_EQ(HumanizeBytes(10), "10 B");
-  EXPECT_EQ(HumanizeBytes(999), "999 B");
-  EXPECT_EQ(HumanizeBytes(1000), "1.0 kB");
-  EXPECT_EQ(HumanizeBytes(1500), "1.5 kB");
-  EXPECT_EQ(HumanizeBytes(20480), "20 kB");   // etcdctl snapshot status snap1.db
-  EXPECT_EQ(HumanizeBytes(32768), "33 kB");   // etcdctl endpoint status
-  EXPECT_EQ(HumanizeBytes(9950), "10 kB");    // floor(9.95*10+0.5)/10 = 10.0, so no decimal
-  EXPECT_EQ(HumanizeBytes(1480000000), "1.5 GB");
-  EXPECT_EQ(HumanizeBytes(20500), "20 kB");   // %.0f rounds half to even
-  EXPECT_EQ(HumanizeBytes(21500), "22 kB");
-}
-
-TEST(GoQuote, EscapesLikeStrconvQuote) {
-  EXPECT_EQ(GoQuote("foo"), "\"foo\"");
-  EXPECT_EQ(GoQuote("x<y>&\"z"), "\"x<y>&\\\"z\"");
-  EXPECT_EQ(GoQuote(std::string("bin\x01\xff", 5)), "\"bin\\x01\\xff\"");  // real etcdctl -w fields
-  EXPECT_EQ(GoQuote("a\nb\tc\\"), "\"a\\nb\\tc\\\\\"");
-  EXPECT_EQ(GoQuote("\xC3\xA9t\xC3\xA9"), "\"\xC3\xA9t\xC3\xA9\"");
-  EXPECT_EQ(GoQuote("\x7f"), "\"\\x7f\"");
-}
-
 TEST(JsonString, EscapesLikeEncodingJson) {
   EXPECT_EQ(JsonString("a<b>&c"), "\"a\\u003cb\\u003e\\u0026c\"");
   EXPECT_EQ(JsonString("q\"\\\n\r\t\b"), "\"q\\\"\\\\\\n\\r\\t\\u0008\"");
