@@ -43,12 +43,12 @@ struct SnapshotFacts {
 
 // How and from where the snapshot was taken.
 struct SnapshotSource {
-  std::string method;    // "direct" (gRPC from here) or "exec" (etcdctl in the pod)
-  std::string member;    // member name
+  std::string method;  // "direct" (gRPC from here) or "exec" (etcdctl in the pod)
+  std::string member;  // member name
   uint64_t member_id = 0;
   std::string endpoint;  // client URL used
   std::string node;
-  std::string pod;       // "kube-system/etcd-cp1"; empty for external etcd
+  std::string pod;  // "kube-system/etcd-cp1"; empty for external etcd
   // exec: where the file was first written on the node (under the etcd-data hostPath).
   std::string node_path;
   std::string etcd_version;  // the member's server version (Status)
@@ -62,8 +62,8 @@ struct SnapshotSource {
 
 struct Sidecar {
   int format = kSidecarFormat;
-  std::string tool;       // "kubectl-etcdrestore 0.1.0"
-  std::string created;    // RFC 3339 UTC, "2024-05-01T12:00:00Z"
+  std::string tool;     // "kubectl-etcdrestore 0.1.0"
+  std::string created;  // RFC 3339 UTC, "2024-05-01T12:00:00Z"
   uint64_t cluster_id = 0;
   std::string kubernetes_version;
   bool external_etcd = false;

@@ -2,8 +2,10 @@
 //
 // The etcd topology of a kubeadm control plane, as an operator would read it from
 // `kubectl -n kube-system get pod etcd-<node> -o yaml`: a pure data model plus parsers.
-// Nothing here talks to the network or the disk (except ParseEtcdPodFile); the callers
-// (kubectl-etcdrestore discover/save/plan) fetch the objects and hand them in.
+// Nothing here talks to the network or the disk; the callers (kubectl-etcdrestore
+// discover/save/plan, shared/backup) fetch the objects and hand them in. The code is split
+// by concern: command_line.cc (flags), pods.cc (pods, ClusterConfiguration), assemble.cc
+// (Assemble and its checks), json.cc (JSON forms); sidecar.h is the file save writes.
 //
 // Inputs are Kubernetes objects as YAML or JSON text (yaml-cpp parses both): a Pod
 // (mirror pod from the API, or a static pod manifest file), a PodList, a NodeList, the
@@ -29,12 +31,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "shared/base/error.h"
 
@@ -85,18 +86,18 @@ struct TlsFiles {
 
 // Pod-level facts common to etcd and kube-apiserver pods.
 struct PodInfo {
-  std::string name;       // metadata.name ("etcd-cp1")
+  std::string name;  // metadata.name ("etcd-cp1")
   std::string namespace_;
   std::string uid;
-  std::string node;       // spec.nodeName; empty in a manifest file
-  std::string node_address;  // the node's InternalIP (Assemble fills it from the NodeList)
-  std::string phase;      // status.phase ("Running"); empty in a manifest file
-  bool ready = false;     // status.conditions Ready=True
-  bool mirror = false;    // has the kubernetes.io/config.mirror annotation
+  std::string node;           // spec.nodeName; empty in a manifest file
+  std::string node_address;   // the node's InternalIP (Assemble fills it from the NodeList)
+  std::string phase;          // status.phase ("Running"); empty in a manifest file
+  bool ready = false;         // status.conditions Ready=True
+  bool mirror = false;        // has the kubernetes.io/config.mirror annotation
   std::string config_source;  // kubernetes.io/config.source ("file" for static pods)
   std::string image;
-  std::string container;  // the container the command was read from
-  std::string manifest_path;  // static pod file, when known (see Assemble)
+  std::string container;             // the container the command was read from
+  std::string manifest_path;         // static pod file, when known (see Assemble)
   std::vector<std::string> command;  // command + args as run
   std::vector<Mount> mounts;
 };
@@ -112,11 +113,11 @@ struct EtcdMember {
   std::vector<std::string> listen_peer_urls;    // --listen-peer-urls
   std::vector<std::string> listen_client_urls;  // --listen-client-urls
   std::vector<std::string> listen_metrics_urls;
-  std::string data_dir;        // --data-dir inside the container
-  std::string data_host_path;  // host path behind data_dir; empty if not a hostPath
-  std::string wal_dir;         // --wal-dir, usually empty
-  TlsFiles server;             // --cert-file/--key-file/--trusted-ca-file/--client-cert-auth
-  TlsFiles peer;               // --peer-* equivalents
+  std::string data_dir;               // --data-dir inside the container
+  std::string data_host_path;         // host path behind data_dir; empty if not a hostPath
+  std::string wal_dir;                // --wal-dir, usually empty
+  TlsFiles server;                    // --cert-file/--key-file/--trusted-ca-file/--client-cert-auth
+  TlsFiles peer;                      // --peer-* equivalents
   std::string initial_cluster;        // raw flag value "a=https://...,b=..."
   std::string initial_cluster_state;  // "new" / "existing"
   std::string initial_cluster_token;
@@ -133,9 +134,9 @@ struct ApiServer {
   std::string etcd_cafile;                // container paths
   std::string etcd_certfile;
   std::string etcd_keyfile;
-  std::string etcd_prefix;          // --etcd-prefix, default "/registry"
-  std::string advertise_address;    // --advertise-address
-  std::string version;              // ImageVersion(pod.image)
+  std::string etcd_prefix;        // --etcd-prefix, default "/registry"
+  std::string advertise_address;  // --advertise-address
+  std::string version;            // ImageVersion(pod.image)
   std::vector<Flag> flags;
 
   std::optional<std::string> HostPath(std::string_view container_path) const;
@@ -168,7 +169,7 @@ struct Problem {
 };
 
 struct Topology {
-  std::vector<EtcdMember> members;  // sorted by name
+  std::vector<EtcdMember> members;    // sorted by name
   std::vector<ApiServer> apiservers;  // sorted by pod name
   // No etcd pods but kube-apiserver --etcd-servers (or ClusterConfiguration
   // etcd.external): etcd runs outside the cluster.
@@ -188,8 +189,6 @@ struct Topology {
 // else one whose argv[0] ends in "etcd").
 Result<EtcdMember> ParseEtcdPod(const YAML::Node& pod);
 Result<EtcdMember> ParseEtcdPod(std::string_view text);
-// Reads a static pod manifest file; pod.manifest_path is set to path.
-Result<EtcdMember> ParseEtcdPodFile(const std::string& path);
 
 // Parses one kube-apiserver pod (container "kube-apiserver", else argv[0] ending in
 // "kube-apiserver").
@@ -203,10 +202,10 @@ Result<ClusterConfiguration> ParseClusterConfiguration(std::string_view text);
 // What the caller fetched from the API; each text is YAML or JSON. Empty text: not
 // fetched (forbidden or absent), which Assemble notes as a problem where it matters.
 struct ClusterObjects {
-  std::string etcd_pods;        // PodList: kube-system pods with label component=etcd
-  std::string apiserver_pods;   // PodList: component=kube-apiserver
-  std::string nodes;            // NodeList (InternalIP of each node)
-  std::string kubeadm_config;   // ConfigMap kube-system/kubeadm-config
+  std::string etcd_pods;           // PodList: kube-system pods with label component=etcd
+  std::string apiserver_pods;      // PodList: component=kube-apiserver
+  std::string nodes;               // NodeList (InternalIP of each node)
+  std::string kubeadm_config;      // ConfigMap kube-system/kubeadm-config
   std::string kubernetes_version;  // /version gitVersion
   // kubelet staticPodPath (kubelet-config ConfigMap); with it, file-sourced mirror pods get
   // manifest_path "<staticPodPath>/<component>.yaml" (kubeadm's file names).

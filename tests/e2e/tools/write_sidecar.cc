@@ -22,6 +22,15 @@ namespace {
 
 using namespace etcdrestore;
 
+// A static pod manifest file, parsed as save reads the mirror pod; pod.manifest_path = path.
+Result<topology::EtcdMember> ParseEtcdPodFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  auto m = topology::ParseEtcdPod(text);
+  if (!m) return Fail(std::move(m).error().Wrap(Quote(path)));
+  m->pod.manifest_path = path;
+  return m;
+}
+
 Status Run(int argc, char** argv) {
   if (argc < 6) return Fail(ErrorCode::kInvalidArgument, "usage: plan_write_sidecar SNAPSHOT REVISION CREATED MANIFESTS_DIR NODE=MANIFEST...");
   const std::string snapshot = argv[1];
@@ -36,7 +45,7 @@ Status Run(int argc, char** argv) {
     std::string spec = argv[i];
     auto eq = spec.find('=');
     if (eq == std::string::npos) return Fail(ErrorCode::kInvalidArgument, "want NODE=MANIFEST, got " + spec);
-    ASSIGN_OR_RETURN(topology::EtcdMember m, topology::ParseEtcdPodFile(spec.substr(eq + 1)));
+    ASSIGN_OR_RETURN(topology::EtcdMember m, ParseEtcdPodFile(spec.substr(eq + 1)));
     m.pod.node = spec.substr(0, eq);
     m.pod.manifest_path = std::string(argv[4]) + "/" + BaseName(spec.substr(eq + 1));
     s.members.push_back(std::move(m));
