@@ -1,7 +1,8 @@
 # etcdrestore_module(NAME SOURCES ... DEPS ...)
-# One static library per shared/ module, named shared_<NAME>. Only the listed DEPS are
-# linked, so an include of a module that is not a dependency does not build: the build
-# itself keeps the layering (base <- bbolt <- etcddb ...; see README "Architecture").
+# One static library per shared/ module, named shared_<NAME>, linked to the listed DEPS.
+# Linking is transitive, so the compiler would accept an include of any module below; the
+# ctest lint.layering (tests/lint/check_layering.py) fails when a file includes a shared/
+# header of a module that is not its own or among its DEPS (see README "Architecture").
 function(etcdrestore_module name)
   cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
   add_library(shared_${name} STATIC ${M_SOURCES})
