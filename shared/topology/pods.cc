@@ -101,47 +101,45 @@ Result<PodInfo> ParsePodInfo(const YAML::Node& pod, std::string_view program,
   return info;
 }
 
-constexpr std::string_view kEtcdBoolFlags[] = {"client-cert-auth",
-                                               "peer-client-cert-auth",
-                                               "auto-tls",
-                                               "peer-auto-tls",
-                                               "enable-v2",
-                                               "enable-pprof",
-                                               "debug",
-                                               "force-new-cluster",
-                                               "strict-reconfig-check",
-                                               "experimental-initial-corrupt-check",
-                                               "enable-grpc-gateway",
-                                               "pre-vote",
-                                               "experimental-enable-lease-checkpoint",
-                                               "experimental-memory-mlock",
-                                               "unsafe-no-fsync",
-                                               "socket-reuse-port",
-                                               "socket-reuse-address",
-                                               "experimental-enable-v2v3",
-                                               "experimental-compact-hash-check-enabled",
-                                               "experimental-enable-distributed-tracing",
-                                               "experimental-enable-lease-checkpoint-persist",
-                                               "version",
-                                               "help"};
+// clang-format off
+constexpr std::string_view kEtcdBoolFlags[] = {
+    "client-cert-auth", "peer-client-cert-auth", "auto-tls", "peer-auto-tls", "enable-v2",
+    "enable-pprof", "debug", "force-new-cluster", "strict-reconfig-check",
+    "experimental-initial-corrupt-check", "enable-grpc-gateway", "pre-vote",
+    "experimental-enable-lease-checkpoint", "experimental-memory-mlock", "unsafe-no-fsync",
+    "socket-reuse-port", "socket-reuse-address", "experimental-enable-v2v3",
+    "experimental-compact-hash-check-enabled", "experimental-enable-distributed-tracing",
+    "experimental-enable-lease-checkpoint-persist", "version", "help"};
+// clang-format on
 
-constexpr std::string_view kApiServerBoolFlags[] = {"allow-privileged",
-                                                    "enable-bootstrap-token-auth",
-                                                    "enable-aggregator-routing",
-                                                    "anonymous-auth",
-                                                    "profiling",
-                                                    "enable-priority-and-fairness",
-                                                    "enable-garbage-collector",
-                                                    "enable-logs-handler",
-                                                    "service-account-lookup",
-                                                    "watch-cache",
-                                                    "logtostderr",
-                                                    "alsologtostderr",
-                                                    "help"};
+// clang-format off
+constexpr std::string_view kApiServerBoolFlags[] = {
+    "allow-privileged", "enable-bootstrap-token-auth", "enable-aggregator-routing",
+    "anonymous-auth", "profiling", "enable-priority-and-fairness", "enable-garbage-collector",
+    "enable-logs-handler", "service-account-lookup", "watch-cache", "logtostderr",
+    "alsologtostderr", "help"};
+// clang-format on
 
 template <size_t N>
 std::vector<std::string_view> ToVector(const std::string_view (&a)[N]) {
   return std::vector<std::string_view>(a, a + N);
+}
+
+// An EtcdMember or ApiServer with .pod and .flags read from the pod's `program` container.
+template <typename T, size_t N>
+Result<T> FromPod(const YAML::Node& pod, std::string_view program,
+                  const std::string_view (&bool_flags)[N]) {
+  YAML::Node container;
+  ASSIGN_OR_RETURN(PodInfo info, ParsePodInfo(pod, program, &container));
+  T t;
+  t.flags = ParseFlags(info.command, ToVector(bool_flags));
+  t.pod = std::move(info);
+  return t;
+}
+
+// The value of the last --name, else def.
+std::string FlagOr(const std::vector<Flag>& flags, std::string_view name, std::string def) {
+  return FlagValue(flags, name).value_or(std::move(def));
 }
 
 }  // namespace
@@ -190,13 +188,9 @@ std::optional<std::string> ApiServer::HostPath(std::string_view container_path) 
 }
 
 Result<EtcdMember> ParseEtcdPod(const YAML::Node& pod) {
-  YAML::Node container;
-  ASSIGN_OR_RETURN(PodInfo info, ParsePodInfo(pod, "etcd", &container));
-  EtcdMember m;
-  m.flags = ParseFlags(info.command, ToVector(kEtcdBoolFlags));
-  m.pod = std::move(info);
-  auto flag = [&](std::string_view name, std::string def = "") {
-    return FlagValue(m.flags, name).value_or(std::move(def));
+  ASSIGN_OR_RETURN(EtcdMember m, FromPod<EtcdMember>(pod, "etcd", kEtcdBoolFlags));
+  auto flag = [&m](std::string_view name, std::string def = "") {
+    return FlagOr(m.flags, name, def);
   };
   m.name = flag("name", "default");
   m.version = ImageVersion(m.pod.image);
@@ -229,13 +223,9 @@ Result<EtcdMember> ParseEtcdPod(std::string_view text) {
 }
 
 Result<ApiServer> ParseApiServerPod(const YAML::Node& pod) {
-  YAML::Node container;
-  ASSIGN_OR_RETURN(PodInfo info, ParsePodInfo(pod, "kube-apiserver", &container));
-  ApiServer a;
-  a.flags = ParseFlags(info.command, ToVector(kApiServerBoolFlags));
-  a.pod = std::move(info);
-  auto flag = [&](std::string_view name, std::string def = "") {
-    return FlagValue(a.flags, name).value_or(std::move(def));
+  ASSIGN_OR_RETURN(ApiServer a, FromPod<ApiServer>(pod, "kube-apiserver", kApiServerBoolFlags));
+  auto flag = [&a](std::string_view name, std::string def = "") {
+    return FlagOr(a.flags, name, def);
   };
   a.etcd_servers = SplitList(flag("etcd-servers"));
   a.etcd_cafile = flag("etcd-cafile");

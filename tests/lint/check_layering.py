@@ -114,11 +114,7 @@ def self_test():
     return 0
 
 
-def summary(root, found):
-    if found:
-        return "%d include(s) outside the declared DEPS (see cmake/Module.cmake)" % len(found)
-    return "layering: every shared/ include is a declared dependency"
-
-
 if __name__ == "__main__":
-    sys.exit(lint_main.run(sys.argv[1:], violations, self_test, summary))
+    sys.exit(lint_main.run(sys.argv[1:], violations, self_test,
+                           lambda root: "layering: every shared/ include is a declared dependency",
+                           "%d include(s) outside the declared DEPS (see cmake/Module.cmake)"))

@@ -79,11 +79,10 @@ def self_test():
     return 0
 
 
-def summary(root, found):
-    if found:
-        return "%d line(s) over the limit: run clang-format on them (see tests/lint/formatted.txt)" % len(found)
+def passed(root):
     return "line length: %d formatted files within %d columns" % (len(listed_files(root)), column_limit(root))
 
 
 if __name__ == "__main__":
-    sys.exit(lint_main.run(sys.argv[1:], long_lines, self_test, summary))
+    sys.exit(lint_main.run(sys.argv[1:], long_lines, self_test, passed,
+                           "%d line(s) over the limit: run clang-format on them (see tests/lint/formatted.txt)"))

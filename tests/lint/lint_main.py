@@ -4,8 +4,9 @@ import os
 import sys
 
 
-def run(argv, find, self_test, summary):
-    """find(root) -> list of findings; summary(root, findings) -> the closing line."""
+def run(argv, find, self_test, passed, failed):
+    """find(root) -> list of findings; passed(root) -> the closing line when there are none;
+    failed: the closing line's format when there are some (%d: how many)."""
     if "--self-test" in argv:
         return self_test()
     root = argv[argv.index("--root") + 1] if "--root" in argv else os.path.join(os.path.dirname(__file__), "..", "..")
@@ -13,7 +14,7 @@ def run(argv, find, self_test, summary):
     found = find(root)
     for line in found:
         print(line)
-    print(summary(root, found))
+    print(failed % len(found) if found else passed(root))
     return 1 if found else 0
 
 
