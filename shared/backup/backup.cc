@@ -326,7 +326,8 @@ etcdclient::MemberListResponse MemberListFromJson(const json& list) {
   return ml;
 }
 
-Status SaveExec(const Request& r, Cluster& cluster, const topology::Topology& t, Outcome* out) {
+Status SaveExecUnchecked(const Request& r, Cluster& cluster, const topology::Topology& t,
+                         Outcome* out) {
   if (t.members.empty()) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "--via exec needs etcd pods; this cluster's etcd is external");
@@ -387,6 +388,18 @@ Status SaveExec(const Request& r, Cluster& cluster, const topology::Topology& t,
   sc->snapshot.size = saved.size;
   sc->snapshot.db_sha256 = HexDigest(saved.db_sha256);
   return {};
+}
+
+// etcdctl's JSON in the pod is outside input: a field of another type than etcdctl writes
+// (nlohmann's type_error) is an error value, not an exception out of Save.
+Status SaveExec(const Request& r, Cluster& cluster, const topology::Topology& t, Outcome* out) {
+  try {
+    return SaveExecUnchecked(r, cluster, t, out);
+  } catch (const json::exception& e) {
+    return Fail(
+        ErrorCode::kInternal,
+        std::string("--via exec: etcdctl in the etcd pod printed unexpected JSON: ") + e.what());
+  }
 }
 
 }  // namespace

@@ -380,6 +380,22 @@ TEST_F(BackupTest, ExecNeedsPodsAndAHealthyOne) {
             "--via exec needs etcd pods; this cluster's etcd is external");
 }
 
+TEST_F(BackupTest, ExecUnexpectedJsonIsAnErrorNotACrash) {
+  r_.via = Via::kExec;
+  c_.endpoint_status["etcd-a"] = R"([{"Status": {"raftIndex": "high"}}])";
+  auto o = Save(r_, c_);
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().code(), ErrorCode::kInternal);
+  EXPECT_TRUE(o.error().message().starts_with(
+      "--via exec: etcdctl in the etcd pod printed unexpected JSON: "))
+      << o.error().message();
+  c_.endpoint_status["etcd-a"] = "not json";
+  auto text = Save(r_, c_);
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().message(), "endpoint status: etcdctl printed no JSON");
+  EXPECT_FALSE(PathExists(r_.path + ".part"));
+}
+
 TEST_F(BackupTest, TakenPathFailsBeforeTheClusterIsAsked) {
   ASSERT_TRUE(WriteNewFile(r_.path + ".json", "{}", 0600));
   auto o = Save(r_, c_);
