@@ -220,10 +220,18 @@ Result<std::unique_ptr<Schemas>> Schemas::Load(std::string_view descriptor_set, 
   static std::once_flag log_once;
   std::call_once(log_once, [] { pb::SetLogHandler(&ProtobufLog); });
   std::unique_ptr<Schemas> s(new Schemas());
+  struct FirstError : pb::DescriptorPool::ErrorCollector {
+    void AddError(const std::string&, const std::string& element, const pb::Message*, ErrorLocation,
+                  const std::string& message) override {
+      if (first.empty()) first = element + ": " + message;
+    }
+    std::string first;
+  };
   for (const auto& file : set.file()) {
-    if (s->pool_.BuildFile(file) == nullptr) {
-      return Fail(ErrorCode::kInvalidArgument, fmt::format("k8sobj: the API schemas' {} does not build "
-                                                           "(imports missing or out of order?)", file.name()));
+    FirstError errors;
+    if (s->pool_.BuildFileCollectingErrors(file, &errors) == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("k8sobj: the API schemas' {} does not build: {}", file.name(), errors.first));
     }
   }
   size_t line_no = 0;
