@@ -83,19 +83,34 @@ def setUpModule():
                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
     for what in ("deployment/nginx-deployment", "configmap/settings", "secret/db-pass", "service/web",
                  "serviceaccount/robot", "pod/p1"):
-        LIVE[what] = json.loads(API.kubectl("-n", "shop", "get", what, "-o", "json").stdout)
-        LIVE[what + "+managed"] = json.loads(API.kubectl("-n", "shop", "get", what, "-o", "json",
-                                                         "--show-managed-fields").stdout)
+        LIVE[what + "+managed"] = full = kubectl_json("-n", "shop", "get", what)
+        LIVE[what] = without_managed_fields(full)
     # Every listable type, as kubectl shows it (compared below where unchanged since).
     for t in API.kubectl("api-resources", "--verbs=list", "-o", "name").stdout.decode().split():
         if t.endswith(".stable.example.com"):
             continue  # the custom resource: listing it kills this kube-apiserver (see above)
         r = API.kubectl("get", t, "-A", "-o", "json", check=False)
         if r.rc == 0:
-            ALL_LIVE[t] = json.loads(r.stdout)["items"]
+            ALL_LIVE[t] = [without_managed_fields(o) for o in json.loads(r.stdout)["items"]]
     SNAP = os.path.join(API.dir, "objects.db")
     r = run(["/usr/bin/etcdctl", *API.etcd.client_flags(), "snapshot", "save", SNAP], env={"ETCDCTL_API": "3"})
     assert r.rc == 0, r
+
+
+def kubectl_json(*args):
+    """An object as the API returns it, managedFields included: kubectl >= 1.21 hides them
+    unless --show-managed-fields, older ones know no such flag and always show them."""
+    r = API.kubectl(*args, "-o", "json", "--show-managed-fields", check=False)
+    if r.rc != 0:
+        r = API.kubectl(*args, "-o", "json")
+    return json.loads(r.stdout)
+
+
+def without_managed_fields(obj):
+    """What kubectl >= 1.21 prints by default, and the plugin too."""
+    obj = json.loads(json.dumps(obj))
+    obj["metadata"].pop("managedFields", None)
+    return obj
 
 
 def tearDownModule():
