@@ -82,34 +82,50 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
   std::vector<std::string> providers;
   Inventory inv;
   std::string last_rev;
+  // Each entry is applied to the table one entry late: its slot is prefetched first, so the
+  // table's cache miss overlaps the next entry's decoding. The pending key is copied (the
+  // walk's views do not outlive their batch).
+  struct Pending {
+    std::string key;
+    uint64_t hash = 0;
+    Latest state;  // Latest{} for a deletion
+    bool set = false;
+  } pending;
+  auto apply = [&] {
+    if (pending.set) keys.Find(pending.key, pending.hash) = pending.state;
+  };
   RETURN_IF_ERROR(ForEachRevision(reader, [&](std::string_view rev_key, const KeyValueRef& kv) -> Status {
     ++inv.revisions;
     last_rev.assign(rev_key);  // entries come in revision order: the last one is the newest
-    Latest& l = keys.Find(kv.key);
-    if (IsTombstone(rev_key)) {
-      l = Latest{};
-      return {};
-    }
-    l.live = true;
-    l.bytes = static_cast<uint32_t>(std::min<size_t>(kv.value.size(), UINT32_MAX));
-    l.provider = -1;
-    l.decodable = true;
-    if (kv.key.starts_with(kRegistryPrefix)) {
-      // Classified by its envelope only (the walk stays as fast as `snapshot status`):
-      // protobuf, JSON, or encrypted (and by whom).
-      const std::optional<Encoding> e = Envelope(kv.value);
-      if (!e) {
-        l.decodable = false;
-      } else if (*e == Encoding::kEncrypted) {
-        std::string_view p = kv.value.substr(kEncryptedPrefix.size());
-        p = p.substr(0, p.find(':'));
-        auto it = std::find(providers.begin(), providers.end(), p);
-        if (it == providers.end()) it = providers.insert(providers.end(), std::string(p));
-        l.provider = static_cast<int16_t>(it - providers.begin());
+    const uint64_t h = KeyTable<Latest>::Hash(kv.key);
+    keys.Prefetch(h);
+    Latest l;
+    if (!IsTombstone(rev_key)) {
+      l.live = true;
+      l.bytes = static_cast<uint32_t>(std::min<size_t>(kv.value.size(), UINT32_MAX));
+      if (kv.key.starts_with(kRegistryPrefix)) {
+        // Classified by its envelope only (the walk stays as fast as `snapshot status`):
+        // protobuf, JSON, or encrypted (and by whom).
+        const std::optional<Encoding> e = Envelope(kv.value);
+        if (!e) {
+          l.decodable = false;
+        } else if (*e == Encoding::kEncrypted) {
+          std::string_view p = kv.value.substr(kEncryptedPrefix.size());
+          p = p.substr(0, p.find(':'));
+          auto it = std::find(providers.begin(), providers.end(), p);
+          if (it == providers.end()) it = providers.insert(providers.end(), std::string(p));
+          l.provider = static_cast<int16_t>(it - providers.begin());
+        }
       }
     }
+    apply();
+    pending.key.assign(kv.key);
+    pending.hash = h;
+    pending.state = l;
+    pending.set = true;
     return {};
   }));
+  apply();
   if (!last_rev.empty()) {
     ASSIGN_OR_RETURN(etcddb::Revision rev, etcddb::DecodeRevision(last_rev));
     inv.revision = rev.main;
