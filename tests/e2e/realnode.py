@@ -33,7 +33,8 @@ API:
       n.restart_kubelet()                         # `systemctl restart kubelet` on the node
       n.etcd_manifest()                           # the node's etcd.yaml text
   Cluster(workdir, nodes=1, data_dir="/var/lib/etcd", wal_dir=None, node_setup=None,
-          kubelet_config=True, sync_frequency="10s", log=None)
+          kubelet_config=True, sync_frequency="10s", etcd="3.4", log=None)
+      etcd: "3.4" (3.4.23, Debian bookworm) or "3.5" (3.5.30 from Debian sid, with etcdutl in the image)
       data_dir, wal_dir: etcd's --data-dir (and --wal-dir) in the manifests; the data dir is a hostPath
                   volume as kubeadm mounts it, the WAL dir is in one (its parent: etcd renames onto it)
       node_setup: shell run inside each new node's namespace before containerd and the kubelet
@@ -43,8 +44,9 @@ API:
   `down` (also on a failed `up`, an exception or Ctrl-C/SIGTERM in the with-block) stops every
   process the nodes started (kubelet, containers, containerd and its shims: by pid, found in the
   node's mount namespace and cgroups), then removes the kubelets' cgroups. A cluster left by a
-  killed run is stopped by the next Cluster's `up` (its nodes are recorded in /run/etcdrestore-realnode
-  with the pid of the process that started them; while that process lives, `up` waits for it).
+  killed run is stopped by the next Cluster's `up` (its nodes are recorded in /run/etcdrestore-realnode).
+  One cluster at a time on this machine: `up` waits for the lock /run/etcdrestore-realnode/.lock, held
+  until `down` (ctest's RESOURCE_LOCK realnode does the same within one ctest run).
   requirements() -> None, or why real nodes cannot run here (for unittest.skip): not root, no
   containerd/runc/nsenter/unshare/openssl/kubectl, or no kubelet (scripts/kube-apiserver.sh
   builds it, ~7 min on 2 cores, unless cached; KUBELET= and KUBE_APISERVER= override).
@@ -52,6 +54,7 @@ API:
 
 import atexit
 import base64
+import fcntl
 import json
 import os
 import shlex
@@ -71,7 +74,7 @@ sys.path.insert(0, PIECES)
 sys.path.insert(0, HERE)
 
 import images  # noqa: E402  (realnode/images.py)
-from harness import Result  # noqa: E402
+from harness import Result, find_etcd  # noqa: E402
 
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
 ETCDCTL = "/usr/bin/etcdctl"
@@ -201,7 +204,8 @@ def kubeconfig_text(server, ca, user, cert, key):
     }, indent=1) + "\n"
 
 
-def etcd_manifest(name, ip, initial_cluster, listen_localhost, data_dir="/var/lib/etcd", wal_dir=None):
+def etcd_manifest(name, ip, initial_cluster, listen_localhost, data_dir="/var/lib/etcd", wal_dir=None,
+                  image=images.ETCD_REF):
     """kubeadm v1.20's etcd.yaml (stacked etcd), on the node's loopback IP and ports +50000."""
     client = "https://%s:%d" % (ip, CLIENT_PORT)
     listen = ("https://127.0.0.1:%d," % CLIENT_PORT if listen_localhost else "") + client
@@ -237,7 +241,7 @@ def etcd_manifest(name, ip, initial_cluster, listen_localhost, data_dir="/var/li
             "  creationTimestamp: null\n  labels:\n    component: etcd\n    tier: control-plane\n"
             "  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n" +
             "".join("    - %s\n" % f for f in flags) +
-            "    image: registry.k8s.io/etcd:3.4.23-0\n    imagePullPolicy: IfNotPresent\n"
+            "    image: %s\n    imagePullPolicy: IfNotPresent\n" % image +
             "    livenessProbe:\n" + probe % (8, ip, METRICS_PORT) + "    name: etcd\n"
             "    resources:\n      requests:\n        cpu: 100m\n        ephemeral-storage: 100Mi\n        memory: 100Mi\n"
             "    startupProbe:\n" + probe % (24, ip, METRICS_PORT) + "    volumeMounts:\n" +
@@ -457,7 +461,8 @@ class Node:
                 f.write(setup + "\n")
         m = os.path.join(k, "manifests")
         with open(os.path.join(m, "etcd.yaml"), "w") as f:
-            f.write(etcd_manifest(self.name, self.ip, initial_cluster, len(c.nodes) == 1, c.data_dir, c.wal_dir))
+            f.write(etcd_manifest(self.name, self.ip, initial_cluster, len(c.nodes) == 1, c.data_dir, c.wal_dir,
+                                  images.ETCD35_REF if c.etcd == "3.5" else images.ETCD_REF))
         with open(os.path.join(m, "kube-apiserver.yaml"), "w") as f:
             f.write(apiserver_manifest(self.ip, etcd_servers))
 
@@ -569,7 +574,7 @@ def reap_stale(under=None, wait=1800):
     if not os.path.isdir(STATE_DIR):
         return
     deadline = time.monotonic() + wait
-    for name in sorted(os.listdir(STATE_DIR)):
+    for name in sorted(n for n in os.listdir(STATE_DIR) if not n.startswith(".")):  # .lock: Cluster.up's
         lines = _read(os.path.join(STATE_DIR, name)).splitlines()
         d = lines[0] if lines else ""
         owner = int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0
@@ -590,9 +595,12 @@ def reap_stale(under=None, wait=1800):
 
 class Cluster:
     def __init__(self, workdir, nodes=1, data_dir="/var/lib/etcd", wal_dir=None, node_setup=None,
-                 kubelet_config=True, sync_frequency="10s", log=None):
+                 kubelet_config=True, sync_frequency="10s", etcd="3.4", log=None):
         if nodes not in (1, 3):
             raise ValueError("nodes must be 1 or 3")
+        if etcd not in ("3.4", "3.5"):
+            raise ValueError("etcd must be 3.4 (3.4.23) or 3.5 (3.5.30)")
+        self.etcd = etcd
         self.workdir = os.path.abspath(workdir)
         for shadowed in ("/etc", "/var", "/root", "/run", "/usr/local/sbin", "/proc"):
             if self.workdir == shadowed or self.workdir.startswith(shadowed + "/"):
@@ -606,6 +614,7 @@ class Cluster:
         self.timings = {}
         self._pki = None
         self._old_handlers = None
+        self._lock = None
 
     def __enter__(self):
         self._old_handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
@@ -632,12 +641,29 @@ class Cluster:
         return self._pki.path(name)
 
     def up(self):
+        # One cluster at a time on this machine (fixed IPs and ports): an exclusive lock held until
+        # down (the kernel drops it if this process dies); then whatever a killed run left is stopped.
         t0 = time.monotonic()
+        os.makedirs(STATE_DIR, exist_ok=True)
+        self._lock = open(os.path.join(STATE_DIR, ".lock"), "w")
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() - t0 > 1800:
+                    raise RuntimeError("another real-node cluster has held %s/.lock for 30 min" % STATE_DIR)
+                time.sleep(1)
         reap_stale()
         self.timings["waiting for other clusters"] = time.monotonic() - t0
         t0 = time.monotonic()
         kubelet = kubelet_binary()
-        tars = images.ensure(apiserver_binary())
+        etcd35 = None
+        if self.etcd == "3.5":
+            etcd35 = os.path.dirname(find_etcd("3.5.30") or "")
+            if not etcd35:
+                raise RuntimeError("etcd 3.5.30 is not unpacked (scripts/install-deps.sh)")
+        tars = images.ensure(apiserver_binary(), etcd35=etcd35)
         self.timings["binaries and images"] = time.monotonic() - t0
         os.makedirs(self.workdir, exist_ok=True)
         self._pki = _Pki(os.path.join(self.workdir, "pki"), [(n.name, n.ip) for n in self.nodes])
@@ -649,8 +675,8 @@ class Cluster:
         for n in self.nodes:
             servers = "https://127.0.0.1:%d" % CLIENT_PORT if len(self.nodes) == 1 else \
                 "https://%s:%d" % (n.ip, CLIENT_PORT)
-            n.layout(self._pki, initial, servers, [tars["pause"], tars["etcd"], tars["kube-apiserver"]], kubelet,
-                     self.node_setup)
+            n.layout(self._pki, initial, servers, [tars["pause"], tars["etcd-3.5" if etcd35 else "etcd"],
+                                                   tars["kube-apiserver"]], kubelet, self.node_setup)
         t0 = time.monotonic()
         for n in self.nodes:
             n.start()
@@ -663,6 +689,9 @@ class Cluster:
             recorded = _read(os.path.join(STATE_DIR, n.name)).split("\n")[0]
             if n.proc is not None or recorded == n.dir:
                 n.stop()
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
 
     # -- clients from the host ------------------------------------------------------------------
 

@@ -15,11 +15,12 @@ One cluster per class, the scenarios of a class run in order on it:
       (kubeadm's first-node manifest, a node missing, no etcd-data volume); save on cp-1, plan with
       the leader last, the bundle copied to cp-2 and cp-3, each phase on every node before the next;
       one cluster of the three planned members, the Deployment back.
-  KubeadmLayouts (one node, issue 11 point 3): the data dir is its own file system (a tmpfs
-      mounted inside the node), etcd has a --wal-dir, and there is no kubelet-config ConfigMap:
-      plan from the live API assumes kubeadm's manifest path and says so; `check` refuses while
-      the data dir's file system is too full, then passes; the restore goes into the mount point
-      with the old contents kept inside it, a new WAL dir, the manifest's --wal-dir re-pointed.
+  KubeadmLayouts (one node, etcd 3.5.30, issue 11 point 3): the data dir is its own file system
+      (a tmpfs mounted inside the node), etcd has a --wal-dir, and there is no kubelet-config
+      ConfigMap: plan from the live API assumes kubeadm's manifest path and says so; `check`
+      refuses while the data dir's file system is too full, then passes; the restore (by the stock
+      etcdutl 3.5.30 on the node) goes into the mount point with the old contents kept inside it, a
+      new WAL dir, the manifest's --wal-dir re-pointed.
 
 Env: KUBECTL_ETCDRESTORE, ETCDCTL_EXT (set by ctest); REALNODE_KEEP=1 keeps the work dir.
 """
@@ -35,7 +36,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realnode  # noqa: E402
-from harness import ETCDCTL_EXT  # noqa: E402
+from harness import ETCDCTL_EXT, find_etcd  # noqa: E402
 
 KUBECTL_ETCDRESTORE = os.environ.get("KUBECTL_ETCDRESTORE", "")
 MANIFESTS = "/etc/kubernetes/manifests"
@@ -86,6 +87,8 @@ class RealNodeCase(unittest.TestCase):
     NODES = 1
     CLUSTER = {}
 
+    EXTRA_BINARIES = ()  # more tools for root's bin on the nodes
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="etcdrestore-realnode-")
@@ -96,7 +99,7 @@ class RealNodeCase(unittest.TestCase):
             # kubectl-etcdrestore and etcdctl-ext side by side in root's bin on every node, as krew
             # installs them; nothing else of this machine's build is used on the nodes.
             for n in cls.cluster.nodes:
-                for b in (KUBECTL_ETCDRESTORE, ETCDCTL_EXT):
+                for b in (KUBECTL_ETCDRESTORE, ETCDCTL_EXT) + tuple(cls.EXTRA_BINARIES):
                     with open(b, "rb") as f:
                         n.write_file("/root/bin/" + os.path.basename(b), f.read(), 0o755)
         except BaseException:
@@ -373,8 +376,17 @@ class KubeadmLayouts(RealNodeCase):
     # The data dir is its own file system (a dedicated disk: here a tmpfs mounted inside the node
     # before the kubelet starts), etcd writes its WAL to --wal-dir, and kubeadm's kubelet-config
     # ConfigMap is not there (RBAC, or a renamed one).
+    # etcd 3.5.30 this time (its distroless image), restored by the stock etcdutl 3.5.30 on the node
+    # (--restore-tool etcdutl: the scripts then find etcd's WAL lock through /proc, no etcdctl-ext).
     CLUSTER = {"node_setup": "mkdir -p /var/lib/etcd && mount -t tmpfs -o size=160m,mode=0700 etcd-disk /var/lib/etcd",
-               "wal_dir": "/var/lib/etcd-wal/wal", "kubelet_config": False}
+               "wal_dir": "/var/lib/etcd-wal/wal", "kubelet_config": False, "etcd": "3.5"}
+    EXTRA_BINARIES = tuple(b for b in (find_etcd("3.5.30", "etcdutl"), find_etcd("3.5.30", "etcdctl")) if b)
+
+    @classmethod
+    def setUpClass(cls):
+        if len(cls.EXTRA_BINARIES) != 2:
+            raise unittest.SkipTest("etcdutl/etcdctl 3.5.30 are not unpacked (scripts/install-deps.sh)")
+        super().setUpClass()
 
     @timed
     def test_mount_point_wal_dir_free_space_no_kubelet_config(self):
@@ -390,7 +402,10 @@ class KubeadmLayouts(RealNodeCase):
         # /etc/kubernetes/manifests/etcd.yaml and says so.
         self.assertEqual(c.kubectl("-n", "kube-system", "get", "configmap", "kubelet-config-1.20", check=False).rc, 1)
         plan_dir = "/root/plan"
-        self.sh(n, ["kubectl-etcdrestore", "plan", "--snapshot", snap, "-o", "script", "--out-dir", plan_dir])
+        self.assertIn(b"etcdutl version: 3.5.30", self.sh(n, "etcdutl version").stdout)
+        self.assertEqual(json.loads(c.etcdctl("endpoint", "status", "-w", "json").stdout)[0]["Status"]["version"], "3.5.30")
+        self.sh(n, ["kubectl-etcdrestore", "plan", "--snapshot", snap, "-o", "script", "--out-dir", plan_dir,
+                    "--restore-tool", "etcdutl", "--etcdutl", "/root/bin/etcdutl", "--etcdctl", "/root/bin/etcdctl"])
         self.sh(n, ["cp", snap, plan_dir + "/"])
         plan = json.loads(self.sh(n, ["cat", plan_dir + "/plan.json"]).stdout)
         self.assertIn("assuming kubeadm's /etc/kubernetes/manifests/etcd.yaml", " ".join(plan["notes"]))

@@ -9,6 +9,9 @@ manifests use (imagePullPolicy IfNotPresent), so nothing is ever pulled.
                                          since 3.5.7 (no sh, cat, tar or busybox), so `save --via exec` is
                                          tried against what operators now have
   registry.k8s.io/kube-apiserver:v1.20.2 the kube-apiserver cached by scripts/kube-apiserver.sh (static)
+  registry.k8s.io/etcd:3.5.30-0          when asked for (ensure(..., etcd35=DIR)): etcd, etcdctl and etcdutl
+                                         3.5.30 from Debian sid (unpacked by scripts/install-deps.sh), distroless
+                                         the same way (the upstream 3.5 images carry etcdutl too)
 
 Each image is one layer. The tars are deterministic (sorted entries, owner 0, mtime 0) and cached
 beside the binaries: <dir of kube-apiserver>/images-<key>/, the key hashing this file, pause.c and
@@ -33,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ETCD_REF = "registry.k8s.io/etcd:3.4.23-0"
 PAUSE_REF = "registry.k8s.io/pause:3.2"
 APISERVER_REF = "registry.k8s.io/kube-apiserver:v1.20.2"
+ETCD35_REF = "registry.k8s.io/etcd:3.5.30-0"
 NAMES = ("pause", "etcd", "kube-apiserver")
 
 
@@ -151,15 +155,15 @@ def _pause(out, work):
     _write_image(out, PAUSE_REF, layer, ["/pause"])
 
 
-def _etcd(out, etcd, etcdctl):
+def _etcd(out, ref, binaries):
     layer = Layer()
     _base(layer)
     layer.dir("var/lib/etcd", 0o700)
-    for b in (etcd, etcdctl):
+    for b in binaries:
         layer.file("usr/local/bin/" + os.path.basename(b), b, 0o755)
         for lib in _libraries(b):
             layer.file(lib, os.path.realpath(lib), 0o755)
-    _write_image(out, ETCD_REF, layer)
+    _write_image(out, ref, layer)
 
 
 def _apiserver(out, binary):
@@ -171,17 +175,19 @@ def _apiserver(out, binary):
     _write_image(out, APISERVER_REF, layer)
 
 
-def ensure(apiserver, etcd="/usr/bin/etcd", etcdctl="/usr/bin/etcdctl"):
-    """{name: tar path} for pause, etcd and kube-apiserver; builds them once (a few seconds)."""
+def ensure(apiserver, etcd="/usr/bin/etcd", etcdctl="/usr/bin/etcdctl", etcd35=None):
+    """{name: tar path} for pause, etcd and kube-apiserver (and etcd-3.5 from the dir etcd35
+    holding etcd, etcdctl and etcdutl 3.5.30); builds them once (a few seconds)."""
     key = hashlib.sha256()
     for f in (os.path.abspath(__file__), os.path.join(HERE, "pause.c")):
         with open(f, "rb") as fh:
             key.update(fh.read())
-    for b in (apiserver, etcd, etcdctl):
+    etcd35_bins = [os.path.join(etcd35, b) for b in ("etcd", "etcdctl", "etcdutl")] if etcd35 else []
+    for b in [apiserver, etcd, etcdctl] + etcd35_bins:
         st = os.stat(b)
         key.update(("%s %d %d\n" % (os.path.realpath(b), st.st_size, st.st_mtime_ns)).encode())
     d = os.path.join(os.path.dirname(os.path.abspath(apiserver)), "images-" + key.hexdigest()[:16])
-    tars = {n: os.path.join(d, n + ".tar") for n in NAMES}
+    tars = {n: os.path.join(d, n + ".tar") for n in NAMES + (("etcd-3.5",) if etcd35 else ())}
     if all(os.path.isfile(t) for t in tars.values()):
         return tars
     os.makedirs(d, exist_ok=True)
@@ -192,7 +198,9 @@ def ensure(apiserver, etcd="/usr/bin/etcd", etcdctl="/usr/bin/etcdctl"):
             if not os.path.isfile(tars["pause"]):
                 _pause(tars["pause"], work)
             if not os.path.isfile(tars["etcd"]):
-                _etcd(tars["etcd"], etcd, etcdctl)
+                _etcd(tars["etcd"], ETCD_REF, [etcd, etcdctl])
+            if etcd35 and not os.path.isfile(tars["etcd-3.5"]):
+                _etcd(tars["etcd-3.5"], ETCD35_REF, etcd35_bins)
             if not os.path.isfile(tars["kube-apiserver"]):
                 _apiserver(tars["kube-apiserver"], apiserver)
         finally:
