@@ -22,7 +22,11 @@
 //   - every path, port and name comes from the input; where the input cannot say (copied
 //     manifests, no kubelet-config ConfigMap) kubeadm's /etc/kubernetes/manifests/etcd.yaml
 //     is assumed and a note says so;
-//   - the members are cross-checked against the snapshot's own member list.
+//   - the members are cross-checked against the snapshot's own member list;
+//   - a lost machine is handled on purpose: Options::members restores a subset,
+//     Options::replace gives a lost member's slot to a new machine (NEW=URL in every
+//     --initial-cluster, unstarted until it joins); Plan::joins has the join steps;
+//   - the scripts' text is templates/node.sh (template.h), the plan only decides its values.
 //
 // MakePlan refuses (kInvalidArgument / kFailedPrecondition, before anything is touched):
 // a member named in some --initial-cluster or in the snapshot's member list with no node
