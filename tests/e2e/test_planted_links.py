@@ -248,11 +248,10 @@ class PlanScriptsTest(Planted):
         super().setUp()
         if not os.path.exists(FIXTURE_SNAP):
             self.skipTest("fixture %s missing (set ETCDRESTORE_REFERENCE_DIR)" % FIXTURE_SNAP)
-        from test_plan import etcd_manifest  # noqa: E402  (same kubeadm-shaped manifest)
+        from realnode import etcd_manifest  # noqa: E402  (the real nodes' kubeadm-shaped manifest)
         self.manifest = os.path.join(self.dir, "etcd.yaml")
         with open(self.manifest, "w") as f:
-            f.write(etcd_manifest({"name": "cp1", "client_port": 2379, "peer_port": 2380},
-                                  "registry.k8s.io/etcd:3.5.9-0", "cp1=http://127.0.0.1:2380"))
+            f.write(etcd_manifest("cp1", "127.0.0.1", "cp1=https://127.0.0.1:52380", True))
 
     def plan(self, out_dir):
         # --members: the fixture's own member list names another member (plan cross-checks it);
