@@ -14,6 +14,7 @@
 
 #include "kubectl-etcdrestore/command.h"
 #include "kubectl-etcdrestore/output.h"
+#include "shared/base/strings.h"
 #include "shared/bbolt/reader.h"
 #include "shared/k8sobj/snapshot.h"
 #include "shared/topology/sidecar.h"

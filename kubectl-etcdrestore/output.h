@@ -24,8 +24,6 @@ std::string Table(const std::vector<std::vector<std::string>>& rows);
 Result<std::string> Render(const nlohmann::ordered_json& value, const std::string& format);
 Result<std::string> Render(const nlohmann::json& value, const std::string& format);
 
-// Human size: "2.1 MB" (decimal units, as etcdctl -w table prints).
-std::string HumanBytes(uint64_t n);
 
 }  // namespace etcdrestore::kubectl_plugin
 

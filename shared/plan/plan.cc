@@ -53,18 +53,6 @@ std::vector<std::string> InitialClusterNames(const std::string& flag) {
   return names;
 }
 
-std::string Quote(const std::string& s) {
-  // Shell quoting for commands shown to a person: plain words stay bare.
-  bool plain = !s.empty();
-  for (char c : s)
-    if (!(isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-=:,+@%").find(c) != std::string_view::npos))
-      plain = false;
-  if (plain) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // Escapes s for the pattern (BRE) / replacement side of a sed `s|...|...|` command.
 std::string SedPattern(const std::string& s) {
   std::string out;
@@ -88,7 +76,7 @@ std::string Command(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
-    out += Quote(a);
+    out += ShellQuoteIfNeeded(a);
   }
   return out;
 }
@@ -570,7 +558,7 @@ void AddSteps(const Plan& p, NodePlan& n) {
   Step check{"check", "Verify the snapshot and rehearse the restore (nothing is stopped yet)",
              "the same snapshot must be restored on every member; a damaged or different file is caught here, "
              "before anything is stopped",
-             {"sha256sum " + Quote(p.snapshot_path) + "    # must print " + p.snapshot_sha256,
+             {"sha256sum " + ShellQuoteIfNeeded(p.snapshot_path) + "    # must print " + p.snapshot_sha256,
               Command({status_tool, "snapshot", "status", p.snapshot_path, "-w", "table"}) +
                   "    # its HASH is etcd's CRC of the db, not the file's sha256 above"}};
   if (p.tool == RestoreTool::kEtcdctlExt) {
@@ -584,10 +572,10 @@ void AddSteps(const Plan& p, NodePlan& n) {
     for (size_t i = 0; i + 1 < args.size(); ++i)
       if (args[i] == "--data-dir") args[i + 1] = n.restore_dir + ".dry-run";
     argv.insert(argv.end(), args.begin(), args.end());
-    check.commands.push_back(Command(argv) + " && rm -rf " + Quote(n.restore_dir + ".dry-run"));
+    check.commands.push_back(Command(argv) + " && rm -rf " + ShellQuoteIfNeeded(n.restore_dir + ".dry-run"));
   }
   if (!n.edits.empty())
-    check.commands.push_back("grep -n -e " + Quote(n.edits.front().from) + " " + Quote(manifest) +
+    check.commands.push_back("grep -n -e " + ShellQuoteIfNeeded(n.edits.front().from) + " " + ShellQuoteIfNeeded(manifest) +
                              "    # the lines the restore step will change (see below)");
   n.steps.push_back(std::move(check));
 
@@ -595,18 +583,18 @@ void AddSteps(const Plan& p, NodePlan& n) {
       {"stop", "Stop the static pods: move every manifest OUT of " + n.manifests_dir,
        "the kubelet runs every file in its manifests dir, a backup copy too; moving them to a sibling dir "
        "stops etcd and the control plane on this node",
-       {"mkdir -p " + Quote(n.stash_dir),
-        "mv " + Quote(n.manifests_dir) + "/* " + Quote(n.stash_dir) + "/",
-        "ls -A " + Quote(n.manifests_dir) + "    # must print nothing",
+       {"mkdir -p " + ShellQuoteIfNeeded(n.stash_dir),
+        "mv " + ShellQuoteIfNeeded(n.manifests_dir) + "/* " + ShellQuoteIfNeeded(n.stash_dir) + "/",
+        "ls -A " + ShellQuoteIfNeeded(n.manifests_dir) + "    # must print nothing",
         CrictlQuery(n) + "    # repeat until it prints nothing: the etcd container is gone"}});
 
   Step restore{"restore", "Move the old data aside and restore the snapshot",
                "the old data dir is kept (renamed, never deleted); the member is recreated with its own name and "
                "peer URLs in a new cluster shared by all members",
-               {"mv " + Quote(n.data_dir) + " " + Quote(n.aside_dir) +
-                    "    # a mount point: move its contents into " + Quote(n.data_dir + "/.before-restore-" + p.id) +
+               {"mv " + ShellQuoteIfNeeded(n.data_dir) + " " + ShellQuoteIfNeeded(n.aside_dir) +
+                    "    # a mount point: move its contents into " + ShellQuoteIfNeeded(n.data_dir + "/.before-restore-" + p.id) +
                     " instead (the script does)"}};
-  if (!n.wal_dir.empty()) restore.commands.push_back("mv " + Quote(n.wal_dir) + " " + Quote(n.wal_aside_dir));
+  if (!n.wal_dir.empty()) restore.commands.push_back("mv " + ShellQuoteIfNeeded(n.wal_dir) + " " + ShellQuoteIfNeeded(n.wal_aside_dir));
   {
     std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path};
     argv.insert(argv.end(), n.restore_args.begin(), n.restore_args.end());
@@ -629,7 +617,7 @@ void AddSteps(const Plan& p, NodePlan& n) {
   n.steps.push_back({"start", "Start etcd: put the etcd manifest back and restart the kubelet",
                      "only etcd comes back now; the kube-apiserver, controller-manager and scheduler wait until "
                      "the whole etcd cluster is healthy",
-                     {"mv " + Quote(stashed) + " " + Quote(manifest), "systemctl restart kubelet",
+                     {"mv " + ShellQuoteIfNeeded(stashed) + " " + ShellQuoteIfNeeded(manifest), "systemctl restart kubelet",
                       CrictlQuery(n) + "    # repeat until it prints a container id"}});
 }
 
@@ -869,7 +857,7 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   std::vector<std::string> finish;
   for (const auto& n : p.nodes) {
     finish.push_back("# on " + n.node + ":");
-    finish.push_back("mv " + Quote(n.stash_dir) + "/* " + Quote(n.manifests_dir) + "/");
+    finish.push_back("mv " + ShellQuoteIfNeeded(n.stash_dir) + "/* " + ShellQuoteIfNeeded(n.manifests_dir) + "/");
     finish.push_back("systemctl restart kubelet");
   }
   // kubeadm keeps etcd.local.dataDir in kubeadm-config and writes the etcd manifest from it
@@ -885,7 +873,7 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     finish.push_back("# once, from a machine with kubectl: kubeadm-config's etcd.local.dataDir must name the new dir "
                      "(kubeadm upgrade writes the etcd manifest from it)");
     p.kubeadm_config_command = "kubectl -n kube-system get configmap kubeadm-config -o yaml | sed " +
-                               Quote("s|^\\( *dataDir: \\)" + SedPattern(*old_dirs.begin()) + "$|\\1" +
+                               ShellQuoteIfNeeded("s|^\\( *dataDir: \\)" + SedPattern(*old_dirs.begin()) + "$|\\1" +
                                      SedReplacement(*new_dirs.begin()) + "|") +
                                " | kubectl replace -f -";
     finish.push_back(p.kubeadm_config_command);
@@ -909,7 +897,7 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
       if (j.in_cluster) {
         join.push_back("# " + j.name + " (" + j.peer_url + ") replaces the lost member " + j.replaces +
                        ": the restored cluster already lists it, as unstarted (no name, no client URLs) until it starts");
-        join.push_back("kubectl delete node " + Quote(old_node) + "    # the lost node's Node object");
+        join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) + "    # the lost node's Node object");
         join.push_back("# its machine needs etcd server and peer certs for its own address, signed by this cluster's "
                        "etcd CA (/etc/kubernetes/pki/etcd/ca.crt and ca.key): kubeadm join --control-plane "
                        "--certificate-key writes them; by hand: copy the CA there, then kubeadm init phase certs "
@@ -924,12 +912,12 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
         join.push_back("kubeadm join ENDPOINT --token T --discovery-token-ca-cert-hash H --control-plane "
                        "--certificate-key KEY    # on the new machine; its node name must be " + j.name);
         join.push_back("# or by hand, with no member add (it is a member already): start etcd on the new machine "
-                       "with an empty data dir and --name " + Quote(j.name) + " --initial-advertise-peer-urls " +
-                       Quote(j.peer_url) + " --initial-cluster " + Quote(p.initial_cluster) +
+                       "with an empty data dir and --name " + ShellQuoteIfNeeded(j.name) + " --initial-advertise-peer-urls " +
+                       ShellQuoteIfNeeded(j.peer_url) + " --initial-cluster " + ShellQuoteIfNeeded(p.initial_cluster) +
                        " --initial-cluster-state existing");
       } else {
         join.push_back("# " + j.name + " was left out (--members): the restored cluster does not know it");
-        join.push_back("kubectl delete node " + Quote(old_node) +
+        join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) +
                        "    # if its machine is gone; a machine that comes back must be wiped (kubeadm reset) before "
                        "it joins again");
         join.push_back("# with kubeadm: kubeadm join ENDPOINT ... --control-plane --certificate-key KEY on the wiped "

@@ -99,7 +99,7 @@ struct Input {
 
 Input FromTopology(const topology::Topology& t, std::string source);
 Input FromSidecar(const topology::Sidecar& s, std::string source);
-// members: manifests parsed with topology::ParseEtcdPodFile; node names are taken from
+// members: manifests parsed with topology::ParseEtcdPod; node names are taken from
 // pod.node, which the caller sets from `--manifest NODE=FILE`.
 Input FromManifests(std::vector<topology::EtcdMember> members);
 

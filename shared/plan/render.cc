@@ -114,12 +114,6 @@ void Steps(std::string& o, const std::vector<Step>& steps, int first_number) {
 
 }  // namespace
 
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string RenderRunbook(const Plan& p) {
   std::string o = "etcd restore runbook\n====================\n\n" + Facts(p);
   for (const auto& n : p.nodes) {

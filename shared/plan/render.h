@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "shared/base/error.h"
+#include "shared/base/strings.h"  // ShellQuote, used with what is rendered here
 #include "shared/plan/plan.h"
 
 namespace etcdrestore::plan {
@@ -47,9 +48,6 @@ Result<std::vector<File>> RenderScripts(const Plan& p);
 Result<std::string> RenderEditScript(const std::vector<ManifestEdit>& edits);
 
 std::string RenderJson(const Plan& p);
-
-// Single-quotes s for POSIX sh ('it'\''s').
-std::string ShellQuote(const std::string& s);
 
 }  // namespace etcdrestore::plan
 

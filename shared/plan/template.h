@@ -6,7 +6,7 @@
 //
 // A template holds placeholders @NAME@ (NAME: [A-Z][A-Z0-9_]*) and include lines
 // `# @INCLUDE file.sh@`. FillTemplate replaces
-//   - each placeholder with its value list, every item shell-quoted by ShellQuote (render.h)
+//   - each placeholder with its value list, every item shell-quoted by ShellQuote (shared/base/strings.h)
 //     and joined with spaces (an empty list: nothing); a value never lands unquoted;
 //   - each include line with that embedded template, filled the same way.
 // It fails (kInternal: a template and its caller disagree, a bug caught by the unit tests)
