@@ -324,10 +324,9 @@ class SidecarTest(Planted):
     def write_sidecar(self, snapshot):
         shutil.copy(FIXTURE_SNAP, snapshot)
         manifest = os.path.join(self.dir, "etcd.yaml")
-        from test_plan import etcd_manifest  # noqa: E402
+        from realnode import etcd_manifest  # noqa: E402  (the real nodes' kubeadm-shaped manifest)
         with open(manifest, "w") as f:
-            f.write(etcd_manifest({"name": "cp1", "client_port": 2379, "peer_port": 2380},
-                                  "registry.k8s.io/etcd:3.5.9-0", "cp1=http://127.0.0.1:2380"))
+            f.write(etcd_manifest("cp1", "127.0.0.1", "cp1=https://127.0.0.1:52380", True))
         return run([PLAN_WRITE_SIDECAR, snapshot, "5", "2024-01-01T00:00:00Z", "/etc/kubernetes/manifests",
                     "cp1=" + manifest])
 

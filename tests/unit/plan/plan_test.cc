@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +30,14 @@
 
 namespace etcdrestore::plan {
 namespace {
+
+// A fresh directory of this process (tests of several builds may run at once).
+std::string PrivateTempDir(const std::string& name) {
+  std::string tmpl = ::testing::TempDir() + "/" + name + ".XXXXXX";
+  EXPECT_NE(nullptr, ::mkdtemp(tmpl.data())) << tmpl;
+  return tmpl;
+}
+
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -251,7 +260,7 @@ void CheckAllGoldens(const std::string& name, const Plan& p) {
   for (const auto& f : *files) {
     CheckGolden(name + "/" + f.name, f.content);
     if (f.executable) {
-      const std::string tmp = ::testing::TempDir() + "/plan-syntax.sh";
+      const std::string tmp_dir = PrivateTempDir("plan-syntax"), tmp = tmp_dir + "/script.sh";
       std::ofstream(tmp) << f.content;
       EXPECT_EQ(0, std::system(("sh -n '" + tmp + "'").c_str())) << name << "/" << f.name << " has a syntax error";
       // POSIX sh only, no warnings (shellcheck is a build dependency: Debian's shellcheck).
@@ -263,6 +272,7 @@ void CheckAllGoldens(const std::string& name, const Plan& p) {
       EXPECT_THAT(f.content, HasSubstr(" \"$@\"\n}\n\n# ctl ENDPOINTS"));
       // Every placeholder of the template is filled.
       EXPECT_FALSE(std::regex_search(f.content, std::regex("@[A-Z][A-Z0-9_]*@"))) << f.name;
+      EXPECT_EQ(0, std::system(("rm -rf '" + tmp_dir + "'").c_str()));
     }
   }
 }
@@ -752,8 +762,7 @@ struct ShResult {
 ShResult RunEditScript(const std::vector<ManifestEdit>& edits, const std::string& manifest) {
   auto script = RenderEditScript(edits);
   EXPECT_TRUE(script.has_value()) << script.error().message();
-  const std::string dir = ::testing::TempDir() + "/plan-edit";
-  EXPECT_EQ(0, std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()));
+  const std::string dir = PrivateTempDir("plan-edit");
   std::ofstream(dir + "/edit.sh") << *script;
   std::ofstream(dir + "/in.yaml", std::ios::binary) << manifest;
   ShResult r;
@@ -763,6 +772,7 @@ ShResult RunEditScript(const std::vector<ManifestEdit>& edits, const std::string
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   r.out = ReadFile(dir + "/out.yaml");
   r.err = ReadFile(dir + "/err");
+  EXPECT_EQ(0, std::system(("rm -rf '" + dir + "'").c_str()));
   return r;
 }
 
