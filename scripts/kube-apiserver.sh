@@ -116,7 +116,9 @@ missing() { # DEST COMPONENT...: the components not cached in DEST
   local dest=$1 c out=()
   shift
   for c in "$@"; do [ -x "$dest/$c" ] || out+=("$c"); done
-  printf '%s\n' "${out[@]}"
+  # Nothing at all when nothing is missing: printf of an empty list would print one empty
+  # line, which a caller that waited on the lock read as a component named "" (make cmd/).
+  if ((${#out[@]})); then printf '%s\n' "${out[@]}"; fi
 }
 
 ensure() { # COMPONENT...: build what is missing (one make), print each path
