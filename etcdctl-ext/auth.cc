@@ -206,7 +206,8 @@ Status PermRange(const std::vector<std::string>& args, std::string* key, std::st
   }
   if (args.size() == 1) {
     if (perm_prefix) {
-      if (perm_from_key) return Fail(ErrorCode::kInvalidArgument, "--from-key and --prefix flags are mutually exclusive");
+      if (perm_from_key)
+        return Fail(ErrorCode::kInvalidArgument, "--from-key and --prefix flags are mutually exclusive");
       *range_end = cli::PrefixRangeEnd(*key);
     } else if (perm_from_key) {
       *range_end = all;
@@ -318,7 +319,8 @@ const Entry kEntries[] = {
     {"role delete", "etcdctl role delete <role name> [flags]", "Deletes a role", RunRoleDelete, nullptr},
     {"role get", "etcdctl role get <role name> [flags]", "Gets detailed information of a role", RunRoleGet, nullptr},
     {"role list", "etcdctl role list [flags]", "Lists all roles", RunRoleList, nullptr},
-    {"role grant-permission", "etcdctl role grant-permission [options] <role name> <permission type> <key> [endkey] [flags]",
+    {"role grant-permission",
+     "etcdctl role grant-permission [options] <role name> <permission type> <key> [endkey] [flags]",
      "Grants a key to a role", RunRoleGrantPermission, [](cli::FlagSet& f) { AddPermFlags(f, "grant"); }},
     {"role revoke-permission", "etcdctl role revoke-permission <role name> <key> [endkey] [flags]",
      "Revokes a key from a role", RunRoleRevokePermission, [](cli::FlagSet& f) { AddPermFlags(f, "revoke"); }},

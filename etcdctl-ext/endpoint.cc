@@ -131,7 +131,8 @@ const bool kHashKV = RegisterCommand({
     .name = "endpoint hashkv",
     .usage = "etcdctl endpoint hashkv [flags]",
     .summary = "Prints the KV history hash for each endpoint in --endpoints",
-    .add_flags = [](cli::FlagSet& f) { f.AddInt64("rev", 0, &hashkv_rev, "maximum revision to hash (default: all revisions)"); },
+    .add_flags =
+        [](cli::FlagSet& f) { f.AddInt64("rev", 0, &hashkv_rev, "maximum revision to hash (default: all revisions)"); },
     .add_inherited_flags = AddClusterFlag,
     .run = RunHashKV,
 });

@@ -165,7 +165,8 @@ std::string RootHelp() {
       std::string(kVersion) + ")\n\nAPI VERSION:\n\t3.4\n\n\nCOMMANDS:\n";
   std::vector<std::pair<std::string, std::string>> rows;
   for (const Command* c : SortedCommands()) {
-    if (c->name > "help" && (rows.empty() || rows.back().first < "help")) rows.push_back({"help", "Help about any command"});
+    if (c->name > "help" && (rows.empty() || rows.back().first < "help"))
+      rows.push_back({"help", "Help about any command"});
     rows.push_back({c->name, c->summary});
   }
   out += AlignedRows(rows);

@@ -87,7 +87,8 @@ Result<int> RunMemberAdd(CommandContext& ctx) {
   }
   if (peer_urls.empty()) return Fail(ErrorCode::kInvalidArgument, "member peer urls not provided");
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
-  if (auto st = CheckPeerUrls(SplitUrls(peer_urls)); !st) return Fail(ErrorCode::kFailedPrecondition, st.error().message());
+  if (auto st = CheckPeerUrls(SplitUrls(peer_urls)); !st)
+    return Fail(ErrorCode::kFailedPrecondition, st.error().message());
   ASSIGN_OR_RETURN(auto resp, client->MemberAdd(SplitUrls(peer_urls), learner, ctx.CommandDeadline()));
   ASSIGN_OR_RETURN(std::string out, cli::PrintMemberAdd(ctx.print, resp, ctx.args[0], peer_urls));
   WriteStdout(out);
@@ -107,7 +108,8 @@ Result<int> RunMemberUpdate(CommandContext& ctx) {
   ASSIGN_OR_RETURN(uint64_t id, MemberIdArg(ctx.args));
   if (peer_urls.empty()) return Fail(ErrorCode::kInvalidArgument, "member peer urls not provided");
   ASSIGN_OR_RETURN(auto client, ctx.DialFirst());
-  if (auto st = CheckPeerUrls(SplitUrls(peer_urls)); !st) return Fail(ErrorCode::kFailedPrecondition, st.error().message());
+  if (auto st = CheckPeerUrls(SplitUrls(peer_urls)); !st)
+    return Fail(ErrorCode::kFailedPrecondition, st.error().message());
   ASSIGN_OR_RETURN(auto resp, client->MemberUpdate(id, SplitUrls(peer_urls), ctx.CommandDeadline()));
   ASSIGN_OR_RETURN(std::string out, cli::PrintMemberChange(ctx.print, resp, id, "updated in"));
   WriteStdout(out);

@@ -24,8 +24,9 @@ std::string g_etcd_version = "3.5";
 }  // namespace
 
 void AddRestoreFlags(cli::FlagSet& f) {
-  f.AddString("data-dir", 0, &g_opts.data_dir,
-              "Path to the data directory (default: <name>.etcd in the current directory; its absolute path is printed)");
+  f.AddString(
+      "data-dir", 0, &g_opts.data_dir,
+      "Path to the data directory (default: <name>.etcd in the current directory; its absolute path is printed)");
   f.AddString("wal-dir", 0, &g_opts.wal_dir, "Path to the WAL directory (use --data-dir if none given)");
   f.AddString("name", 0, &g_opts.name, "Human-readable name for this member");
   f.AddString("initial-cluster", 0, &g_opts.initial_cluster, "Initial cluster configuration for restore bootstrap");
@@ -41,9 +42,11 @@ void AddRestoreFlags(cli::FlagSet& f) {
             "--bump-revision > 0, disallowed otherwise)");
   f.AddInt64("initial-memory-map-size", 0, &g_memory_map_size,
              "Accepted for etcdutl compatibility (etcdctl-ext never maps the db into memory)");
-  f.AddBool("dry-run", 0, &g_dry_run, "Do every check (flags, targets, sha256, bbolt structure) and print what would be written");
+  f.AddBool("dry-run", 0, &g_dry_run,
+            "Do every check (flags, targets, sha256, bbolt structure) and print what would be written");
   f.AddString("etcd-version", 0, &g_etcd_version,
-              "Write the WAL the way this etcd writes it: 3.5 (etcdutl 3.5, default) or 3.4 (etcdctl 3.4); both versions start from either");
+              "Write the WAL the way this etcd writes it: 3.5 (etcdutl 3.5, default) or 3.4 (etcdctl 3.4); both "
+              "versions start from either");
 }
 
 Result<int> RunRestore(CommandContext& ctx) {
@@ -93,8 +96,9 @@ Result<int> RunRestore(CommandContext& ctx) {
     double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     WriteStderr(fmt::format("[{:7.3f}s] {}\n", t, step));
   };
-  ASSIGN_OR_RETURN(restore::Report r,
-                   restore::Execute(*plan, ctx.global.debug ? std::function<void(const std::string&)>(on_step) : nullptr));
+  ASSIGN_OR_RETURN(
+      restore::Report r,
+      restore::Execute(*plan, ctx.global.debug ? std::function<void(const std::string&)>(on_step) : nullptr));
   if (g_opts.bump_revision > 0)
     WriteStderr(fmt::format("bumped revision {} -> {} and marked it compacted\n", plan->snapshot_revision, r.revision));
   WriteStderr(fmt::format("restored snapshot in {:.2f}s ({}, revision {})\n", r.seconds,

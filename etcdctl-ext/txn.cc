@@ -153,7 +153,8 @@ Result<etcdclient::TxnCompare> ParseCompare(const std::string& line) {
   else if (target == "c" || target == "create") cmp.target = 1;
   else if (target == "m" || target == "mod") cmp.target = 2;
   else if (target == "lease")  // etcdctl 3.4 panics on any lease comparison
-    return Fail(ErrorCode::kInvalidArgument, "malformed comparison: " + line + " (lease comparisons are not supported)");
+    return Fail(ErrorCode::kInvalidArgument,
+                "malformed comparison: " + line + " (lease comparisons are not supported)");
   else
     return Fail(ErrorCode::kInvalidArgument, "malformed comparison: " + line + " (unknown target " + target + ")");
   auto v = cli::ParseGoInt(val, 10);

@@ -39,7 +39,8 @@ Result<plan::AfterPlan> ReadPlan(const std::string& path) {
   if (path.empty()) return Fail(ErrorCode::kInvalidArgument, "--plan PATH (the plan bundle's plan.json) is required");
   ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_CLOEXEC));
   ASSIGN_OR_RETURN(uint64_t size, FileSize(fd.get(), path));
-  if (size > (64u << 20)) return Fail(ErrorCode::kInvalidArgument, path + " is " + std::to_string(size) + " bytes: not a plan.json");
+  if (size > (64u << 20))
+    return Fail(ErrorCode::kInvalidArgument, path + " is " + std::to_string(size) + " bytes: not a plan.json");
   std::string text(size, '\0');
   RETURN_IF_ERROR(ReadAt(fd.get(), path, text.data(), size, 0));
   auto p = plan::ParsePlanJson(text);
@@ -79,8 +80,9 @@ RunResult RunVerify(const AfterFlags& f, const GlobalFlags& global) {
   // /readyz of every kube-apiserver of the plan's nodes.
   std::vector<std::string> urls = f.apiservers;
   if (urls.empty()) {
-    ASSIGN_OR_RETURN(std::string pods, client->Get("/api/v1/namespaces/kube-system/pods?labelSelector=component%3Dkube-apiserver",
-                                                  {"list", "pods", "kube-system"}));
+    ASSIGN_OR_RETURN(std::string pods,
+                     client->Get("/api/v1/namespaces/kube-system/pods?labelSelector=component%3Dkube-apiserver",
+                                 {"list", "pods", "kube-system"}));
     ASSIGN_OR_RETURN(urls, plan::ApiServerUrls(p, pods));
     if (urls.empty()) {
       std::printf("note: no kube-apiserver pod on the plan's nodes (%zu) lists --advertise-address; checking the "
@@ -147,7 +149,8 @@ RunResult RunFinish(const AfterFlags& f, const GlobalFlags& global) {
   int failed = 0;
   for (const auto& l : leftovers.leftovers) {
     if (l.delete_path.empty()) {
-      std::printf("finish: %s %s is not an API object: run the command above by hand\n", l.kind.c_str(), l.name.c_str());
+      std::printf("finish: %s %s is not an API object: run the command above by hand\n", l.kind.c_str(),
+                  l.name.c_str());
       continue;
     }
     auto r = client->Delete(l.delete_path, {"delete", l.kind == "Node" ? "nodes" : "leases",

@@ -80,7 +80,8 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
       if (d.change != k8sobj::Change::kCreated) {
         j["snapshot"] = {{"uid", d.snapshot.uid}, {"resourceVersion", d.snapshot.resource_version}};
       }
-      if (d.change != k8sobj::Change::kDeleted) j["live"] = {{"uid", d.live.uid}, {"resourceVersion", d.live.resource_version}};
+      if (d.change != k8sobj::Change::kDeleted)
+        j["live"] = {{"uid", d.live.uid}, {"resourceVersion", d.live.resource_version}};
       out.push_back(std::move(j));
     }
     std::fputs((out.dump(4) + "\n").c_str(), stdout);

@@ -76,7 +76,8 @@ RunResult Run(const Options& o, const GlobalFlags& global) {
   }
   if (o.output == "name") {
     for (const auto& obj : objs) {
-      if (obj.damage.empty()) std::printf("%s/%s\n", k8sobj::KindQualifiedName(obj.info).c_str(), obj.info.name.c_str());
+      if (obj.damage.empty())
+        std::printf("%s/%s\n", k8sobj::KindQualifiedName(obj.info).c_str(), obj.info.name.c_str());
     }
     return 0;
   }

@@ -56,9 +56,9 @@ std::string Text(const std::string& path, uint64_t file_size, const k8sobj::Inve
   std::string out;
   out += fmt::format("Snapshot:     {} ({})\n", path, HumanBytes(file_size));
   if (sidecar) {
-    out += fmt::format("Taken:        {} from member {} on {} ({}, etcd {})\n", sidecar->created, sidecar->source.member,
-                       sidecar->source.node.empty() ? "-" : sidecar->source.node, sidecar->source.method,
-                       sidecar->source.etcd_version);
+    out += fmt::format("Taken:        {} from member {} on {} ({}, etcd {})\n", sidecar->created,
+                       sidecar->source.member, sidecar->source.node.empty() ? "-" : sidecar->source.node,
+                       sidecar->source.method, sidecar->source.etcd_version);
   }
   out += fmt::format("Revision:     {}\n", inv.revision);
   out += fmt::format("Compacted at: {}\n", inv.compact_revision > 0 ? std::to_string(inv.compact_revision) : "never");

@@ -48,8 +48,10 @@ int Main(int argc, char** argv) {
   CLI::App app{"Back up and restore the etcd of a kubeadm control plane.", "kubectl etcdrestore"};
   app.fallthrough();
   app.require_subcommand(1);
-  app.footer("etcdctl-ext (the drop-in etcdctl whose safe `snapshot restore` plan's steps run) is installed at\n  " +
-             InstalledEtcdctlExt() + "\nkrew puts only kubectl-etcdrestore on PATH; copy etcdctl-ext to the control-plane nodes with the plan.");
+  app.footer(
+      "etcdctl-ext (the drop-in etcdctl whose safe `snapshot restore` plan's steps run) is installed at\n  " +
+      InstalledEtcdctlExt() +
+      "\nkrew puts only kubectl-etcdrestore on PATH; copy etcdctl-ext to the control-plane nodes with the plan.");
   GlobalFlags global;
   kube::Overrides& o = global.overrides;
   std::string kubeconfig, context, cluster, user, ns, server, token, ca, cert, key, tls_name, timeout;

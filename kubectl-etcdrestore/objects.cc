@@ -86,7 +86,8 @@ Result<std::vector<k8sobj::Ident>> ListLive(kube::Client& client, const k8sobj::
     const auto& m = item["metadata"];
     std::string name = m.value("name", "");
     if (!sel.names.empty() && !sel.names.count(name)) continue;
-    out.push_back({t.Name(), m.value("namespace", ""), std::move(name), m.value("uid", ""), m.value("resourceVersion", "")});
+    out.push_back(
+        {t.Name(), m.value("namespace", ""), std::move(name), m.value("uid", ""), m.value("resourceVersion", "")});
   }
   return out;
 }

@@ -161,7 +161,8 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
     ASSIGN_OR_RETURN(sidecar, topology::ReadSidecar(f.from));
   }
   std::string snapshot = f.snapshot;
-  if (snapshot.empty() && f.from.size() > 5 && f.from.ends_with(".json")) snapshot = f.from.substr(0, f.from.size() - 5);
+  if (snapshot.empty() && f.from.size() > 5 && f.from.ends_with(".json"))
+    snapshot = f.from.substr(0, f.from.size() - 5);
   if (snapshot.empty()) return Fail(ErrorCode::kInvalidArgument, "plan: --snapshot PATH is required");
   ASSIGN_OR_RETURN(Sha256Digest digest, Sha256File(snapshot));
   o.snapshot_sha256 = HexDigest(digest);
@@ -242,7 +243,8 @@ RunResult RunPlan(const PlanFlags& f, const GlobalFlags& global) {
     for (const auto& n : p.nodes) {
       if (n.node != node) continue;
       auto edited = plan::ApplyEdits(text, n.edits);
-      if (!edited) return Fail(std::move(edited).error().Wrap("plan: --manifest " + node + ": re-pointing the data dir"));
+      if (!edited)
+        return Fail(std::move(edited).error().Wrap("plan: --manifest " + node + ": re-pointing the data dir"));
     }
   }
 

@@ -122,7 +122,8 @@ RunResult Run(Options o, const GlobalFlags& global) {
     std::erase_if(todo, [&](const Item& it) {
       for (const auto& ow : it.owners) {
         if (recreating.count(ow.uid)) {
-          std::fprintf(stderr, "%s/%s: left to its owner %s %s, which is re-created (--include-owned to re-create it too)\n",
+          std::fprintf(stderr,
+                       "%s/%s: left to its owner %s %s, which is re-created (--include-owned to re-create it too)\n",
                        k8sobj::KindQualifiedName(it.obj.info).c_str(), it.obj.info.name.c_str(), ow.kind.c_str(),
                        ow.name.c_str());
           return true;
@@ -172,7 +173,8 @@ RunResult Run(Options o, const GlobalFlags& global) {
     }
     std::string path = k8sobj::CollectionPath(it.type, it.obj.info.api_version, k->namespace_);
     if (o.dry_run == "server") path += "?dryRun=All";
-    auto created = client->Post(path, body.content_type, std::move(body.body), {"create", it.type.plural, k->namespace_, k->name});
+    auto created =
+        client->Post(path, body.content_type, std::move(body.body), {"create", it.type.plural, k->namespace_, k->name});
     if (!created) {
       std::fprintf(stderr, "error: %s: %s\n", display.c_str(), created.error().message().c_str());
       ++failed;

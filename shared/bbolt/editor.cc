@@ -31,7 +31,9 @@ Status CheckKeyValue(std::string_view bucket, std::string_view key, size_t vsize
   return {};
 }
 
-size_t ElementBytes(bool leaf, const Inode& in) { return kLeafElementSize + in.key.size() + (leaf ? in.value.size() : 0); }
+size_t ElementBytes(bool leaf, const Inode& in) {
+  return kLeafElementSize + in.key.size() + (leaf ? in.value.size() : 0);
+}
 
 // Collects the pages of one transaction, numbered from the old high water mark.
 class PageWriter {
@@ -244,8 +246,9 @@ Result<KeyValues> Editor::ReadSmallBucket(std::string_view name) {
     }
     total += e.key.size() + e.value.size();
     if (total > kSmallBucketCap) {
-      return Fail(ErrorCode::kFailedPrecondition,
-                  fmt::format("bbolt: bucket {} holds more than {} bytes; not a small bucket", Quote(name), kSmallBucketCap));
+      return Fail(
+          ErrorCode::kFailedPrecondition,
+          fmt::format("bbolt: bucket {} holds more than {} bytes; not a small bucket", Quote(name), kSmallBucketCap));
     }
     kv.emplace_hint(kv.end(), std::string(e.key), std::string(e.value));
     return {};
@@ -273,7 +276,8 @@ Status Editor::AppendToBucket(std::string_view name, std::string_view key, std::
                 fmt::format("bbolt: bucket {}: appended key ({} bytes) is not greater than the last key ({} bytes)",
                             Quote(name), key.size(), last.size()));
   };
-  if (!p->replace && !p->exists) return Fail(ErrorCode::kNotFound, fmt::format("bbolt: bucket {} not found", Quote(name)));
+  if (!p->replace && !p->exists)
+    return Fail(ErrorCode::kNotFound, fmt::format("bbolt: bucket {} not found", Quote(name)));
   if (!p->replace && p->ref.root == 0) {
     // Inline buckets are small: rewrite them whole.
     ASSIGN_OR_RETURN(KeyValues kv, ReadSmallBucket(name));

@@ -588,8 +588,9 @@ class Walker {
     for (size_t i = 0; i < h.count; ++i) {
       const Element el = ElementAt(page, /*branch=*/false, i);
       if (!el.fits) {
-        return Problem(fmt::format("{}: leaf element {} (pos {}, key {} bytes, value {} bytes) beyond the page ({} bytes)",
-                                   where, i, el.pos, el.ksize, el.vsize, page.size()));
+        return Problem(
+            fmt::format("{}: leaf element {} (pos {}, key {} bytes, value {} bytes) beyond the page ({} bytes)", where,
+                        i, el.pos, el.ksize, el.vsize, page.size()));
       }
       Entry entry{el.key, el.value, el.flags};
       if (*have_prev && !(std::string_view(*prev) < entry.key)) {

@@ -67,7 +67,8 @@ Result<std::unique_ptr<Writer>> Writer::Create(int fd, std::string path, const W
   }
   ASSIGN_OR_RETURN(uint64_t size, FileSize(fd, path));
   if (size != 0) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("bbolt: writer: {} is not empty ({} bytes)", Quote(path), size));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("bbolt: writer: {} is not empty ({} bytes)", Quote(path), size));
   }
   return std::unique_ptr<Writer>(new Writer(fd, std::move(path), options));
 }

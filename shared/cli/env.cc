@@ -63,7 +63,8 @@ std::optional<std::string> CheckApiVersion(const char* value) {
     return std::nullopt;
   }
   if (std::string_view(value) == "2") {
-    return "ETCDCTL_API=2: the v2 API is not supported by etcdctl-ext (use the v3 API: unset ETCDCTL_API or set it to 3)";
+    return "ETCDCTL_API=2: the v2 API is not supported by etcdctl-ext (use the v3 API: unset ETCDCTL_API or set it to "
+           "3)";
   }
   return fmt::format("unsupported API version {}", value);
 }

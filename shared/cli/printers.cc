@@ -401,8 +401,9 @@ Result<std::string> PrintDbHashKV(const PrintOptions& o, const DbHashKV& h) {
     case OutputFormat::kSimple:
       return fmt::format("{}, {}, {}\n", h.hash, h.hash_revision, h.compact_revision);
     case OutputFormat::kTable:
-      return RenderTable({"hash", "hash revision", "compact revision"},
-                         {{std::to_string(h.hash), std::to_string(h.hash_revision), std::to_string(h.compact_revision)}});
+      return RenderTable(
+          {"hash", "hash revision", "compact revision"},
+          {{std::to_string(h.hash), std::to_string(h.hash_revision), std::to_string(h.compact_revision)}});
     case OutputFormat::kJson: {
       JsonWriter w;
       w.BeginObject().Key("hash").Uint(h.hash).Key("hashRevision").Int(h.hash_revision);

@@ -1,8 +1,8 @@
 // shared/etcdclient/client.h
 //
 // A small etcd v3 client: the calls etcdctl-ext needs (KV, Cluster membership, Maintenance,
-// Lease and Auth administration) over gRPC, one endpoint per Client. The generated protobuf/gRPC headers stay inside client.cc (rpc.grpc.pb.h costs
-// ~2.5 s per including TU), so this header speaks plain structs.
+// Lease and Auth administration) over gRPC, one endpoint per Client. The generated protobuf/gRPC headers stay inside
+// client.cc (rpc.grpc.pb.h costs ~2.5 s per including TU), so this header speaks plain structs.
 //
 // Errors: grpc::Status is converted here. UNAVAILABLE and DEADLINE_EXCEEDED become
 // kUnavailable; a call whose deadline passed reads "context deadline exceeded" (etcdctl's

@@ -21,8 +21,9 @@ Result<Revision> DecodeRevision(std::string_view key) {
                    (key.size() == kRevisionKeySize + 1 && key[kRevisionKeySize] == kTombstoneMark)) &&
                   key[8] == kRevisionSeparator;
   if (!ok) {
-    return Fail(ErrorCode::kCorruption,
-                fmt::format("etcddb: bad revision key of {} bytes (want 17: main, '_', sub, optional 't')", key.size()));
+    return Fail(
+        ErrorCode::kCorruption,
+        fmt::format("etcddb: bad revision key of {} bytes (want 17: main, '_', sub, optional 't')", key.size()));
   }
   const auto* p = reinterpret_cast<const uint8_t*>(key.data());
   return Revision{static_cast<int64_t>(LoadBE64(p)), static_cast<int64_t>(LoadBE64(p + 9))};

@@ -28,9 +28,15 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)
 
 const EVP_CIPHER* Aes(std::string_view mode, size_t key_bytes) {
   if (mode == "cbc") {
-    return key_bytes == 16 ? EVP_aes_128_cbc() : key_bytes == 24 ? EVP_aes_192_cbc() : key_bytes == 32 ? EVP_aes_256_cbc() : nullptr;
+    return key_bytes == 16   ? EVP_aes_128_cbc()
+           : key_bytes == 24 ? EVP_aes_192_cbc()
+           : key_bytes == 32 ? EVP_aes_256_cbc()
+                             : nullptr;
   }
-  return key_bytes == 16 ? EVP_aes_128_gcm() : key_bytes == 24 ? EVP_aes_192_gcm() : key_bytes == 32 ? EVP_aes_256_gcm() : nullptr;
+  return key_bytes == 16   ? EVP_aes_128_gcm()
+         : key_bytes == 24 ? EVP_aes_192_gcm()
+         : key_bytes == 32 ? EVP_aes_256_gcm()
+                           : nullptr;
 }
 
 // secretbox (XSalsa20-Poly1305, NaCl's crypto_secretbox): value = nonce (24 bytes) + MAC
@@ -44,9 +50,9 @@ Result<std::string> OpenSecretbox(std::string_view data, const std::string& key,
   }
   if (sodium_init() < 0) return Fail(ErrorCode::kInternal, "libsodium does not initialize");
   if (data.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
-    return Fail(ErrorCode::kCorruption, fmt::format("{}: secretbox value of {} bytes is shorter than nonce and MAC ({})",
-                                                    etcd_key, data.size(),
-                                                    crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES));
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("{}: secretbox value of {} bytes is shorter than nonce and MAC ({})", etcd_key, data.size(),
+                            crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES));
   }
   const auto* nonce = reinterpret_cast<const unsigned char*>(data.data());
   const auto* box = nonce + crypto_secretbox_NONCEBYTES;
@@ -71,8 +77,9 @@ Result<Keyring> Keyring::Load(const std::string& path) {
   Keyring k;
   try {
     if (!doc.IsMap() || !doc["resources"] || !doc["resources"].IsSequence()) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("encryption config \"{}\": no \"resources\" list (want an EncryptionConfiguration)", path));
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format("encryption config \"{}\": no \"resources\" list (want an EncryptionConfiguration)", path));
     }
     for (const auto& r : doc["resources"]) {
       if (!r["providers"] || !r["providers"].IsSequence()) continue;
@@ -82,7 +89,8 @@ Result<Keyring> Keyring::Load(const std::string& path) {
           for (const auto& key : p[name]["keys"]) {
             const std::string kname = key["name"] ? key["name"].as<std::string>() : "";
             const std::string what = fmt::format("encryption config \"{}\": {} key \"{}\"", path, name, kname);
-            if (kname.empty() || !key["secret"]) return Fail(ErrorCode::kInvalidArgument, what + ": needs name and secret");
+            if (kname.empty() || !key["secret"])
+              return Fail(ErrorCode::kInvalidArgument, what + ": needs name and secret");
             ASSIGN_OR_RETURN(std::string bytes, Base64(key["secret"].as<std::string>(), what));
             k.keys_[{name, kname}] = std::move(bytes);
           }
@@ -108,11 +116,13 @@ Result<std::string> Keyring::Decrypt(std::string_view value, std::string_view et
     return Fail(ErrorCode::kUnsupported, fmt::format("{} is encrypted by a KMS plugin: it can only be decrypted "
                                                      "by that KMS, not offline", etcd_key));
   }
-  if (c1 == std::string_view::npos) return Fail(ErrorCode::kCorruption, fmt::format("{}: damaged encryption prefix", etcd_key));
+  if (c1 == std::string_view::npos)
+    return Fail(ErrorCode::kCorruption, fmt::format("{}: damaged encryption prefix", etcd_key));
   rest.remove_prefix(c1 + 1);
   const size_t c2 = rest.find(':');  // "v1"
   const size_t c3 = c2 == std::string_view::npos ? c2 : rest.find(':', c2 + 1);
-  if (c3 == std::string_view::npos) return Fail(ErrorCode::kCorruption, fmt::format("{}: damaged encryption prefix", etcd_key));
+  if (c3 == std::string_view::npos)
+    return Fail(ErrorCode::kCorruption, fmt::format("{}: damaged encryption prefix", etcd_key));
   const std::string name(rest.substr(c2 + 1, c3 - c2 - 1));
   std::string_view data = rest.substr(c3 + 1);
   if (provider != "aescbc" && provider != "aesgcm" && provider != "secretbox") {
@@ -127,9 +137,13 @@ Result<std::string> Keyring::Decrypt(std::string_view value, std::string_view et
   if (provider == "secretbox") return OpenSecretbox(data, key, etcd_key, name);
   const EVP_CIPHER* cipher = Aes(provider == "aescbc" ? "cbc" : "gcm", key.size());
   if (cipher == nullptr) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("{} key \"{}\" is {} bytes (want 16, 24 or 32)", provider, name, key.size()));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} key \"{}\" is {} bytes (want 16, 24 or 32)", provider, name, key.size()));
   }
-  auto bad = [&] { return Fail(ErrorCode::kCorruption, fmt::format("{} does not decrypt with {} key \"{}\"", etcd_key, provider, name)); };
+  auto bad = [&] {
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("{} does not decrypt with {} key \"{}\"", etcd_key, provider, name));
+  };
   const bool cbc = provider == "aescbc";
   const size_t iv = cbc ? 16 : 12, tag = cbc ? 0 : 16;
   if (data.size() < iv + tag) return bad();

@@ -51,7 +51,8 @@ Result<std::string> EditOwnerRef(std::string_view ref, const OwnerPolicy& owners
     return out;
   }
   if (owners.live && owners.live(o)) return std::string(ref);
-  if (notes) notes->push_back(fmt::format("owner {} {} (uid {}) is gone: its ownerReference was dropped", kind, name, uid));
+  if (notes)
+    notes->push_back(fmt::format("owner {} {} (uid {}) is gone: its ownerReference was dropped", kind, name, uid));
   return std::string();
 }
 
@@ -152,11 +153,13 @@ Result<std::vector<OwnerRef>> OwnerRefs(std::string_view value) {
     return out;
   }
   auto j = nlohmann::json::parse(value, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(ErrorCode::kCorruption, "k8sobj: the object value is neither protobuf nor JSON");
+  if (j.is_discarded() || !j.is_object())
+    return Fail(ErrorCode::kCorruption, "k8sobj: the object value is neither protobuf nor JSON");
   if (auto m = j.find("metadata"); m != j.end() && m->is_object()) {
     if (auto refs = m->find("ownerReferences"); refs != m->end() && refs->is_array()) {
       for (const auto& r : *refs) {
-        if (r.is_object()) out.push_back({r.value("apiVersion", ""), r.value("kind", ""), r.value("name", ""), r.value("uid", "")});
+        if (r.is_object())
+          out.push_back({r.value("apiVersion", ""), r.value("kind", ""), r.value("name", ""), r.value("uid", "")});
       }
     }
   }

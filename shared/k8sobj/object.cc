@@ -17,7 +17,9 @@ using wire::ForEachField;
 constexpr std::string_view kProtoMagic{"k8s\0", 4};
 constexpr std::string_view kEncryptedPrefix = "k8s:enc:";
 
-std::unexpected<Error> Damaged(const std::string& what) { return Fail(ErrorCode::kCorruption, "k8sobj: damaged object value: " + what); }
+std::unexpected<Error> Damaged(const std::string& what) {
+  return Fail(ErrorCode::kCorruption, "k8sobj: damaged object value: " + what);
+}
 
 Status DecodeObjectMeta(std::string_view meta, ObjectInfo* o) {
   return ForEachField(meta, "metadata", [&](const Field& f) -> Status {

@@ -70,7 +70,8 @@ std::string Base64(std::string_view in) {
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 | static_cast<uint8_t>(in[i + 2]);
+    const uint32_t v =
+        static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 | static_cast<uint8_t>(in[i + 2]);
     for (int s : {18, 12, 6, 0}) out.push_back(kAlphabet[(v >> s) & 63]);
   }
   if (i < in.size()) {
@@ -517,7 +518,8 @@ Result<Json> Schemas::FieldValue(const pb::Message& m, const pb::FieldDescriptor
     case pb::FieldDescriptor::CPPTYPE_UINT32: return Json(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
     case pb::FieldDescriptor::CPPTYPE_UINT64: return Json(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
     case pb::FieldDescriptor::CPPTYPE_BOOL: return Json(rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f));
-    case pb::FieldDescriptor::CPPTYPE_ENUM: return Json(rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f));
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      return Json(rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f));
     case pb::FieldDescriptor::CPPTYPE_DOUBLE:
     case pb::FieldDescriptor::CPPTYPE_FLOAT: {
       const double v = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_DOUBLE
@@ -527,7 +529,8 @@ Result<Json> Schemas::FieldValue(const pb::Message& m, const pb::FieldDescriptor
       return Json(v);
     }
     case pb::FieldDescriptor::CPPTYPE_STRING: {
-      const std::string& s = rep ? r->GetRepeatedStringReference(m, f, index, &scratch) : r->GetStringReference(m, f, &scratch);
+      const std::string& s =
+          rep ? r->GetRepeatedStringReference(m, f, index, &scratch) : r->GetStringReference(m, f, &scratch);
       if (f->type() == pb::FieldDescriptor::TYPE_BYTES) return Json(Base64(s));
       return Json(ValidUtf8(s));
     }
@@ -543,19 +546,20 @@ Result<Json> Schemas::ObjectToJson(std::string_view value, std::string_view reso
   if (!value.starts_with(kMagic)) return Damaged("not a protobuf object (no k8s\\0 prefix)");
   std::string api_version, kind, encoding;
   std::string_view raw;
-  RETURN_IF_ERROR(wire::ForEachField(value.substr(kMagic.size()), "runtime.Unknown", [&](const wire::Field& f) -> Status {
-    if (f.wire_type != 2) return {};
-    if (f.number == 1) {
-      return wire::ForEachField(f.bytes, "typeMeta", [&](const wire::Field& t) -> Status {
-        if (t.number == 1 && t.wire_type == 2) api_version = t.bytes;
-        if (t.number == 2 && t.wire_type == 2) kind = t.bytes;
+  RETURN_IF_ERROR(
+      wire::ForEachField(value.substr(kMagic.size()), "runtime.Unknown", [&](const wire::Field& f) -> Status {
+        if (f.wire_type != 2) return {};
+        if (f.number == 1) {
+          return wire::ForEachField(f.bytes, "typeMeta", [&](const wire::Field& t) -> Status {
+            if (t.number == 1 && t.wire_type == 2) api_version = t.bytes;
+            if (t.number == 2 && t.wire_type == 2) kind = t.bytes;
+            return {};
+          });
+        }
+        if (f.number == 2) raw = f.bytes;
+        if (f.number == 3) encoding = f.bytes;
         return {};
-      });
-    }
-    if (f.number == 2) raw = f.bytes;
-    if (f.number == 3) encoding = f.bytes;
-    return {};
-  }));
+      }));
   if (kind.empty()) return Damaged("protobuf value without a kind");
   if (!encoding.empty()) {
     return Fail(ErrorCode::kUnsupported, fmt::format("{} {}: content encoding \"{}\" is not supported", api_version,
@@ -563,9 +567,10 @@ Result<Json> Schemas::ObjectToJson(std::string_view value, std::string_view reso
   }
   const pb::Descriptor* d = MessageFor(api_version, kind);
   if (d == nullptr) {
-    return Fail(ErrorCode::kUnsupported,
-                fmt::format("{} {} is not in this build's Kubernetes API schemas (Kubernetes {})",
-                            ValidUtf8(api_version), ValidUtf8(kind), SchemasVersion().empty() ? "?" : SchemasVersion()));
+    return Fail(
+        ErrorCode::kUnsupported,
+        fmt::format("{} {} is not in this build's Kubernetes API schemas (Kubernetes {})", ValidUtf8(api_version),
+                    ValidUtf8(kind), SchemasVersion().empty() ? "?" : SchemasVersion()));
   }
   std::unique_ptr<pb::Message> msg = New(d);
   if (!msg->ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {

@@ -85,8 +85,9 @@ class Schemas {
                                        int depth) const;
   Status Fields(const google::protobuf::Message& m, nlohmann::ordered_json* out, std::vector<std::string>* notes,
                 int depth) const;
-  Result<nlohmann::ordered_json> FieldValue(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f,
-                                            int index, std::vector<std::string>* notes, int depth) const;
+  Result<nlohmann::ordered_json> FieldValue(const google::protobuf::Message& m,
+                                            const google::protobuf::FieldDescriptor* f, int index,
+                                            std::vector<std::string>* notes, int depth) const;
 
   google::protobuf::DescriptorPool pool_;
   mutable google::protobuf::DynamicMessageFactory factory_{&pool_};

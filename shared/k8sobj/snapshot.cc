@@ -135,7 +135,9 @@ Result<Inventory> TakeInventory(bbolt::Reader& reader, size_t largest) {
     uint64_t bytes;
   };
   std::vector<Candidate> big;  // views into the table's blocks; strings only for the winners
-  auto bigger = [](const Candidate& a, const Candidate& b) { return a.bytes != b.bytes ? a.bytes > b.bytes : a.key < b.key; };
+  auto bigger = [](const Candidate& a, const Candidate& b) {
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.key < b.key;
+  };
   struct PairHash {
     size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
       return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);

@@ -39,7 +39,8 @@ Status ForEachField(std::string_view msg, const char* what, Fn&& fn) {
     const int start = in.CurrentPosition();
     const uint32_t tag = in.ReadTag();
     if (tag == 0) {
-      if (in.CurrentPosition() != static_cast<int>(msg.size())) return WireError(fmt::format("{}: bad field tag", what));
+      if (in.CurrentPosition() != static_cast<int>(msg.size()))
+        return WireError(fmt::format("{}: bad field tag", what));
       return {};
     }
     Field f;
@@ -58,7 +59,8 @@ Status ForEachField(std::string_view msg, const char* what, Fn&& fn) {
       case 2: {
         uint32_t len = 0;
         const int at = in.CurrentPosition();
-        if (!in.ReadVarint32(&len) || len > msg.size() - static_cast<size_t>(in.CurrentPosition()) || !in.Skip(static_cast<int>(len))) {
+        if (!in.ReadVarint32(&len) || len > msg.size() - static_cast<size_t>(in.CurrentPosition()) ||
+            !in.Skip(static_cast<int>(len))) {
           return WireError(fmt::format("{}: field {} at byte {}: length runs past the end", what, f.number, at));
         }
         f.bytes = msg.substr(static_cast<size_t>(in.CurrentPosition()) - len, len);

@@ -93,7 +93,8 @@ Result<std::string> DataOrFile(const YAML::Node& n, const char* data_key, const 
   const std::string data = Str(n, data_key);
   if (!data.empty()) {
     auto decoded = Base64Decode(data);
-    if (!decoded) return Fail(ErrorCode::kInvalidArgument, std::string(what) + ": " + data_key + " is not valid base64");
+    if (!decoded)
+      return Fail(ErrorCode::kInvalidArgument, std::string(what) + ": " + data_key + " is not valid base64");
     return *decoded;
   }
   const std::string file = Str(n, file_key);

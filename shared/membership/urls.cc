@@ -117,7 +117,8 @@ Result<std::pair<std::string, std::string>> SplitHostPort(std::string_view hostp
     size_t close = hostport.find(']');
     if (close == std::string_view::npos) return fail("missing ']' in address");
     if (close + 1 == hostport.size()) return fail("missing port in address");
-    if (close + 1 != colon) return fail(hostport[close + 1] == ':' ? "too many colons in address" : "missing port in address");
+    if (close + 1 != colon)
+      return fail(hostport[close + 1] == ':' ? "too many colons in address" : "missing port in address");
     host = hostport.substr(1, close - 1);
     if (host.find_first_of("[]") != std::string_view::npos) return fail("unexpected '[' in address");
   } else {

@@ -189,7 +189,8 @@ Result<Replacement> ParseReplacement(std::string_view spec) {
   Replacement r{text.substr(0, a), text.substr(a + 1, b - a - 1), text.substr(b + 1)};
   for (const std::string* name : {&r.old_name, &r.name}) {
     if (name->empty())
-      return Fail(ErrorCode::kInvalidArgument, "plan: --replace " + text + ": a member name is empty (want OLD=NEW=PEER_URL)");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "plan: --replace " + text + ": a member name is empty (want OLD=NEW=PEER_URL)");
     if (name->find_first_of(",=\n\r") != std::string::npos)
       return Fail(ErrorCode::kInvalidArgument,
                   "plan: --replace " + text + ": member name \"" + *name + "\" has ',', '=' or a line break");
@@ -198,8 +199,9 @@ Result<Replacement> ParseReplacement(std::string_view spec) {
   if (!urls)
     return Fail(ErrorCode::kInvalidArgument, "plan: --replace " + text + ": peer URL: " + urls.error().message());
   if (urls->size() != 1 || !(StartsWith((*urls)[0], "http://") || StartsWith((*urls)[0], "https://")))
-    return Fail(ErrorCode::kInvalidArgument,
-                "plan: --replace " + text + ": the peer URL must be one http(s)://HOST:PORT, got \"" + r.peer_url + "\"");
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "plan: --replace " + text + ": the peer URL must be one http(s)://HOST:PORT, got \"" + r.peer_url + "\"");
   r.peer_url = (*urls)[0];
   return r;
 }
@@ -331,8 +333,8 @@ Status CheckReplacements(const Input& in, const Options& o) {
     if (!known.contains(r.old_name)) {
       std::vector<std::string> names;
       for (const auto& [n, u] : known) names.push_back(n);
-      return Fail(ErrorCode::kInvalidArgument, what + ": there is no member \"" + r.old_name + "\" to replace (the members: " +
-                                                   Join(names, ", ") + ")");
+      return Fail(ErrorCode::kInvalidArgument, what + ": there is no member \"" + r.old_name +
+                                                   "\" to replace (the members: " + Join(names, ", ") + ")");
     }
     if (!olds.insert(r.old_name).second)
       return Fail(ErrorCode::kInvalidArgument, what + ": member " + r.old_name + " is replaced twice");
@@ -389,10 +391,11 @@ Status CheckInput(const Input& in, const Options& o) {
   for (const auto& m : in.members) {
     for (const auto& n : InitialClusterNames(m.initial_cluster)) {
       if (!names.contains(n) && o.members.empty() && !Replaced(o, n))
-        return Fail(ErrorCode::kInvalidArgument,
-                    "plan: member \"" + n + "\" is in the --initial-cluster of \"" + m.name + "\" but not in " +
-                        in.source + "; every member must be restored: add its node (e.g. --manifest NODE=FILE), or name the members to "
-                        "restore on purpose with --members NAME,... (a lost machine: --replace OLD=NEW=PEER_URL)");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "plan: member \"" + n + "\" is in the --initial-cluster of \"" + m.name + "\" but not in " + in.source +
+                "; every member must be restored: add its node (e.g. --manifest NODE=FILE), or name the members to "
+                "restore on purpose with --members NAME,... (a lost machine: --replace OLD=NEW=PEER_URL)");
     }
   }
   if (!o.leader.empty() && !names.contains(o.leader))
@@ -575,8 +578,8 @@ void AddSteps(const Plan& p, NodePlan& n) {
     check.commands.push_back(Command(argv) + " && rm -rf " + ShellQuoteIfNeeded(n.restore_dir + ".dry-run"));
   }
   if (!n.edits.empty())
-    check.commands.push_back("grep -n -e " + ShellQuoteIfNeeded(n.edits.front().from) + " " + ShellQuoteIfNeeded(manifest) +
-                             "    # the lines the restore step will change (see below)");
+    check.commands.push_back("grep -n -e " + ShellQuoteIfNeeded(n.edits.front().from) + " " +
+                             ShellQuoteIfNeeded(manifest) + "    # the lines the restore step will change (see below)");
   n.steps.push_back(std::move(check));
 
   n.steps.push_back(
@@ -588,13 +591,15 @@ void AddSteps(const Plan& p, NodePlan& n) {
         "ls -A " + ShellQuoteIfNeeded(n.manifests_dir) + "    # must print nothing",
         CrictlQuery(n) + "    # repeat until it prints nothing: the etcd container is gone"}});
 
-  Step restore{"restore", "Move the old data aside and restore the snapshot",
+  Step restore{"restore",
+               "Move the old data aside and restore the snapshot",
                "the old data dir is kept (renamed, never deleted); the member is recreated with its own name and "
                "peer URLs in a new cluster shared by all members",
                {"mv " + ShellQuoteIfNeeded(n.data_dir) + " " + ShellQuoteIfNeeded(n.aside_dir) +
-                    "    # a mount point: move its contents into " + ShellQuoteIfNeeded(n.data_dir + "/.before-restore-" + p.id) +
-                    " instead (the script does)"}};
-  if (!n.wal_dir.empty()) restore.commands.push_back("mv " + ShellQuoteIfNeeded(n.wal_dir) + " " + ShellQuoteIfNeeded(n.wal_aside_dir));
+                "    # a mount point: move its contents into " +
+                ShellQuoteIfNeeded(n.data_dir + "/.before-restore-" + p.id) + " instead (the script does)"}};
+  if (!n.wal_dir.empty())
+    restore.commands.push_back("mv " + ShellQuoteIfNeeded(n.wal_dir) + " " + ShellQuoteIfNeeded(n.wal_aside_dir));
   {
     std::vector<std::string> argv = {tool, "snapshot", "restore", p.snapshot_path};
     argv.insert(argv.end(), n.restore_args.begin(), n.restore_args.end());
@@ -604,7 +609,8 @@ void AddSteps(const Plan& p, NodePlan& n) {
     restore.commands.push_back("# edit " + stashed + ":");
     for (const auto& e : n.edits) {
       if (StartsWith(e.field, "--")) {
-        restore.commands.push_back("#   in the etcd command: " + e.field + "=" + e.from + "  ->  " + e.field + "=" + e.to);
+        restore.commands.push_back("#   in the etcd command: " + e.field + "=" + e.from + "  ->  " + e.field + "=" +
+                                   e.to);
       } else if (e.field == "hostPath") {
         restore.commands.push_back("#   volume " + e.volume + ": hostPath path: " + e.from + "  ->  " + e.to);
       } else {
@@ -614,11 +620,12 @@ void AddSteps(const Plan& p, NodePlan& n) {
   }
   n.steps.push_back(std::move(restore));
 
-  n.steps.push_back({"start", "Start etcd: put the etcd manifest back and restart the kubelet",
+  n.steps.push_back({"start",
+                     "Start etcd: put the etcd manifest back and restart the kubelet",
                      "only etcd comes back now; the kube-apiserver, controller-manager and scheduler wait until "
                      "the whole etcd cluster is healthy",
-                     {"mv " + ShellQuoteIfNeeded(stashed) + " " + ShellQuoteIfNeeded(manifest), "systemctl restart kubelet",
-                      CrictlQuery(n) + "    # repeat until it prints a container id"}});
+                     {"mv " + ShellQuoteIfNeeded(stashed) + " " + ShellQuoteIfNeeded(manifest),
+                      "systemctl restart kubelet", CrictlQuery(n) + "    # repeat until it prints a container id"}});
 }
 
 }  // namespace
@@ -701,18 +708,20 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
   }
   std::vector<std::string> missing;
   for (const auto& r : in.snapshot_members)
-    if (!planned_member(r) && !Replaced(o, r.name)) missing.push_back((r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ","));
+    if (!planned_member(r) && !Replaced(o, r.name))
+      missing.push_back((r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ","));
   std::sort(missing.begin(), missing.end());
   if (!missing.empty() && o.members.empty())
     return Fail(ErrorCode::kFailedPrecondition,
                 "plan: " + in.snapshot_members_source + " lists " +
                     (missing.size() == 1 ? "member " + missing[0] + ", which is"
                                          : "members " + Join(missing, ", ") + ", which are") +
-                    " not in the plan (made from " + in.source +
-                    "); restoring without " + (missing.size() == 1 ? "it" : "them") +
-                    " splits the control plane. Give " + (missing.size() == 1 ? "its node" : "their nodes") +
+                    " not in the plan (made from " + in.source + "); restoring without " +
+                    (missing.size() == 1 ? "it" : "them") + " splits the control plane. Give " +
+                    (missing.size() == 1 ? "its node" : "their nodes") +
                     " (e.g. --manifest NODE=FILE), "
-                    "or name the members to restore on purpose with --members NAME,... (a lost machine: --replace OLD=NEW=PEER_URL)");
+                    "or name the members to restore on purpose with --members NAME,... (a lost machine: --replace "
+                    "OLD=NEW=PEER_URL)");
   for (const auto& r : in.snapshot_members) {
     const std::string who = (r.name.empty() ? "(unnamed)" : r.name) + " " + Join(r.peer_urls, ",");
     const EtcdMember* m = planned_member(r);
@@ -895,8 +904,9 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
     for (const auto& j : p.joins) {
       const std::string old_node = j.old_node.empty() ? (j.replaces.empty() ? j.name : j.replaces) : j.old_node;
       if (j.in_cluster) {
-        join.push_back("# " + j.name + " (" + j.peer_url + ") replaces the lost member " + j.replaces +
-                       ": the restored cluster already lists it, as unstarted (no name, no client URLs) until it starts");
+        join.push_back(
+            "# " + j.name + " (" + j.peer_url + ") replaces the lost member " + j.replaces +
+            ": the restored cluster already lists it, as unstarted (no name, no client URLs) until it starts");
         join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) + "    # the lost node's Node object");
         join.push_back("# its machine needs etcd server and peer certs for its own address, signed by this cluster's "
                        "etcd CA (/etc/kubernetes/pki/etcd/ca.crt and ca.key): kubeadm join --control-plane "
@@ -908,13 +918,15 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
         join.push_back(ctl_cmd({"member", "list", "-w", "table"}));
         join.push_back(ctl_cmd({"member", "remove", "ID_OF_" + j.name}));
         join.push_back("kubeadm token create --print-join-command    # on a control-plane node");
-        join.push_back("kubeadm init phase upload-certs --upload-certs    # on a control-plane node: the certificate key");
+        join.push_back(
+            "kubeadm init phase upload-certs --upload-certs    # on a control-plane node: the certificate key");
         join.push_back("kubeadm join ENDPOINT --token T --discovery-token-ca-cert-hash H --control-plane "
                        "--certificate-key KEY    # on the new machine; its node name must be " + j.name);
-        join.push_back("# or by hand, with no member add (it is a member already): start etcd on the new machine "
-                       "with an empty data dir and --name " + ShellQuoteIfNeeded(j.name) + " --initial-advertise-peer-urls " +
-                       ShellQuoteIfNeeded(j.peer_url) + " --initial-cluster " + ShellQuoteIfNeeded(p.initial_cluster) +
-                       " --initial-cluster-state existing");
+        join.push_back(
+            "# or by hand, with no member add (it is a member already): start etcd on the new machine "
+            "with an empty data dir and --name " +
+            ShellQuoteIfNeeded(j.name) + " --initial-advertise-peer-urls " + ShellQuoteIfNeeded(j.peer_url) +
+            " --initial-cluster " + ShellQuoteIfNeeded(p.initial_cluster) + " --initial-cluster-state existing");
       } else {
         join.push_back("# " + j.name + " was left out (--members): the restored cluster does not know it");
         join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) +

@@ -256,7 +256,8 @@ Result<std::vector<File>> RenderScripts(const Plan& p) {
   readme += "5. `verify` on every node: waits until every member is healthy and checks the member list.\n";
   readme += "6. `finish` on every node: the other control-plane manifests back, kubelet restarted.\n";
   readme += "7. Restart the kubelet on every worker node; look for stale objects (below).\n\n";
-  readme += "Example: `sudo sh " + ScriptName(p.nodes.front().node) + " check`. A phase that finds its work done says so\n";
+  readme +=
+      "Example: `sudo sh " + ScriptName(p.nodes.front().node) + " check`. A phase that finds its work done says so\n";
   readme += "and does nothing; a failed check prints `REFUSED: ...` and exits 1 before changing anything.\n\n";
   if (p.tool == RestoreTool::kEtcdctlExt && !p.etcdctl_ext_path.empty() && p.etcdctl_ext_path[0] != '/')
     readme += "The scripts run `" + BundleText(p.etcdctl_ext_path) + "` (" +
@@ -288,7 +289,8 @@ std::string RenderJson(const Plan& p) {
   ordered_json nodes = ordered_json::array();
   for (const auto& n : p.nodes) {
     ordered_json edits = ordered_json::array();
-    for (const auto& e : n.edits) edits.push_back({{"field", e.field}, {"volume", e.volume}, {"from", e.from}, {"to", e.to}});
+    for (const auto& e : n.edits)
+      edits.push_back({{"field", e.field}, {"volume", e.volume}, {"from", e.from}, {"to", e.to}});
     nodes.push_back({{"order", n.order},
                      {"node", n.node},
                      {"member", n.member},

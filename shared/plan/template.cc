@@ -7,7 +7,9 @@
 namespace etcdrestore::plan {
 namespace {
 
-bool IsNameChar(char c, bool first) { return (c >= 'A' && c <= 'Z') || (!first && ((c >= '0' && c <= '9') || c == '_')); }
+bool IsNameChar(char c, bool first) {
+  return (c >= 'A' && c <= 'Z') || (!first && ((c >= '0' && c <= '9') || c == '_'));
+}
 
 // The length of a placeholder name starting at s[at] (after its '@') followed by '@'; 0 when
 // there is none.

@@ -104,9 +104,9 @@ Result<Plan> MakePlan(const Options& o) {
   plan.has_trailer = snap::HasSha256Trailer(plan.snapshot_size);
   plan.db_size = plan.has_trailer ? plan.snapshot_size - snap::kSha256TrailerSize : plan.snapshot_size;
   if (plan.snapshot_size < 2 * 1024)
-    return Fail(ErrorCode::kCorruption, "snapshot " + Quote(o.snapshot_path) + " is " +
-                                            std::to_string(plan.snapshot_size) +
-                                            " bytes: too small to be an etcd snapshot (a bbolt db has at least 4 pages)");
+    return Fail(ErrorCode::kCorruption,
+                "snapshot " + Quote(o.snapshot_path) + " is " + std::to_string(plan.snapshot_size) +
+                    " bytes: too small to be an etcd snapshot (a bbolt db has at least 4 pages)");
   if (!plan.has_trailer && !o.skip_hash_check)
     return Fail(ErrorCode::kCorruption,
                 "snapshot missing hash but --skip-hash-check=false (" + Quote(o.snapshot_path) + " is " +
@@ -193,7 +193,8 @@ Result<Report> Execute(const Plan& plan, const std::function<void(const std::str
     ASSIGN_OR_RETURN(UniqueFd dst, CreateExclusive(db_path, 0600, O_RDWR));  // hashed as written
     ASSIGN_OR_RETURN(uint64_t size_now, FileSize(src.get(), o.snapshot_path));
     if (size_now != plan.snapshot_size)
-      return Fail(ErrorCode::kFailedPrecondition, "snapshot " + Quote(o.snapshot_path) + " changed size while restoring (" +
+      return Fail(ErrorCode::kFailedPrecondition, "snapshot " + Quote(o.snapshot_path) +
+                                                      " changed size while restoring (" +
                                                       std::to_string(plan.snapshot_size) + " -> " +
                                                       std::to_string(size_now) + " bytes); is it still being written?");
     snap::DbCopyOptions copt;

@@ -32,7 +32,9 @@ Result<topology::EtcdMember> ParseEtcdPodFile(const std::string& path) {
 }
 
 Status Run(int argc, char** argv) {
-  if (argc < 6) return Fail(ErrorCode::kInvalidArgument, "usage: plan_write_sidecar SNAPSHOT REVISION CREATED MANIFESTS_DIR NODE=MANIFEST...");
+  if (argc < 6)
+    return Fail(ErrorCode::kInvalidArgument,
+                "usage: plan_write_sidecar SNAPSHOT REVISION CREATED MANIFESTS_DIR NODE=MANIFEST...");
   const std::string snapshot = argv[1];
   topology::Sidecar s;
   s.tool = "plan_write_sidecar (e2e)";

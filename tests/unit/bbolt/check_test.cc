@@ -74,7 +74,8 @@ TEST(BboltCheck, ReportsKeysOutOfOrderAndInvalidType) {
   WriteAll(path, bytes);
   auto problems = CheckFile(path);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0], "page " + std::to_string(root) + ": keys out of order at element 1 (61757468 after 7a6c61726d)");
+  EXPECT_EQ(problems[0],
+            "page " + std::to_string(root) + ": keys out of order at element 1 (61757468 after 7a6c61726d)");
 
   bytes = ReadAll(Fixture("snap1.db"));
   StoreLE16(reinterpret_cast<uint8_t*>(bytes.data()) + root * 4096 + 8, 0x20);

@@ -99,11 +99,12 @@ TEST_F(BboltRealEtcdTest, AppendedKeysAreServedByRealEtcdThatThenWritesOnTop) {
   const std::string data = t.File("data");
   const std::string peer_url = fmt::format("http://127.0.0.1:{}", peer);
   std::string err;
-  ASSERT_EQ(bbolt_test::Run(fmt::format("ETCDCTL_API=3 /usr/bin/etcdctl snapshot restore {} --data-dir {} --name default "
-                            "--initial-cluster default={} --initial-advertise-peer-urls {}",
-                            snapshot_, data, peer_url, peer_url),
-                nullptr, &err),
-            0)
+  ASSERT_EQ(
+      bbolt_test::Run(fmt::format("ETCDCTL_API=3 /usr/bin/etcdctl snapshot restore {} --data-dir {} --name default "
+                                  "--initial-cluster default={} --initial-advertise-peer-urls {}",
+                                  snapshot_, data, peer_url, peer_url),
+                      nullptr, &err),
+      0)
       << err;
   const std::string db = data + "/member/snap/db";
 

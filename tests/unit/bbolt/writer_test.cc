@@ -83,7 +83,8 @@ TEST(BboltWriter, RoundTripOfManyShapes) {
   // buckets (inline and not), an empty bucket, bucket sequences.
   rows.emplace_back(0, "a-empty", "", true, 5);
   rows.emplace_back(0, "b-around-page", "", true, 0);
-  for (int i = 0; i < 400; ++i) rows.emplace_back(1, Key(i), std::string(3950 + (i % 300), char('a' + i % 26)), false, 0);
+  for (int i = 0; i < 400; ++i)
+    rows.emplace_back(1, Key(i), std::string(3950 + (i % 300), char('a' + i % 26)), false, 0);
   rows.emplace_back(0, "c-overflow", "", true, 1);
   for (int i = 0; i < 6; ++i) rows.emplace_back(1, Key(i), std::string((1 << 20) + i * 977, char('0' + i)), false, 0);
   rows.emplace_back(0, "d-deep", "", true, 42);
@@ -311,8 +312,10 @@ TEST(BboltDefrag, DamagedSourceIsLeftAsItWasWithNoTemporary) {
 TEST(BboltDefrag, KilledAtAnyPointLeavesTheDbWhole) {
   TempDir d;
   const std::string path = d.File("db");
-  std::vector<Row> rows{{0, "key", "", true, 0}, {0, "meta", "", true, 0}, {1, "consistent_index", "12345678", false, 0}};
-  for (int i = 0; i < 20000; ++i) rows.emplace_back(1, Key(i), std::string(2900 + i % 300, char('a' + i % 26)), false, 0);
+  std::vector<Row> rows{
+      {0, "key", "", true, 0}, {0, "meta", "", true, 0}, {1, "consistent_index", "12345678", false, 0}};
+  for (int i = 0; i < 20000; ++i)
+    rows.emplace_back(1, Key(i), std::string(2900 + i % 300, char('a' + i % 26)), false, 0);
   // Reorder: "key"'s rows belong right after its header (rows are in walk order).
   std::vector<Row> ordered{rows[0]};
   ordered.insert(ordered.end(), rows.begin() + 3, rows.end());

@@ -36,13 +36,17 @@ TEST(PrintEndpointStatus, Simple) {
 }
 
 TEST(PrintEndpointStatus, Table) {
-  EXPECT_EQ(
-      *PrintEndpointStatus(Format(OutputFormat::kTable), OneStatus()),
-      "+-----------------+------------------+---------+---------+-----------+------------+-----------+------------+--------------------+--------+\n"
-      "|    ENDPOINT     |        ID        | VERSION | DB SIZE | IS LEADER | IS LEARNER | RAFT TERM | RAFT INDEX | RAFT APPLIED INDEX | ERRORS |\n"
-      "+-----------------+------------------+---------+---------+-----------+------------+-----------+------------+--------------------+--------+\n"
-      "| 127.0.0.1:23790 | 5401e8b7e9dbbb82 |  3.4.23 |   20 kB |      true |      false |         2 |         15 |                 15 |        |\n"
-      "+-----------------+------------------+---------+---------+-----------+------------+-----------+------------+--------------------+--------+\n");
+  EXPECT_EQ(*PrintEndpointStatus(Format(OutputFormat::kTable), OneStatus()),
+            "+-----------------+------------------+---------+---------+-----------+------------+-----------+-----------"
+            "-+--------------------+--------+\n"
+            "|    ENDPOINT     |        ID        | VERSION | DB SIZE | IS LEADER | IS LEARNER | RAFT TERM | RAFT "
+            "INDEX | RAFT APPLIED INDEX | ERRORS |\n"
+            "+-----------------+------------------+---------+---------+-----------+------------+-----------+-----------"
+            "-+--------------------+--------+\n"
+            "| 127.0.0.1:23790 | 5401e8b7e9dbbb82 |  3.4.23 |   20 kB |      true |      false |         2 |         "
+            "15 |                 15 |        |\n"
+            "+-----------------+------------------+---------+---------+-----------+------------+-----------+-----------"
+            "-+--------------------+--------+\n");
 }
 
 TEST(PrintEndpointStatus, Json) {
@@ -122,7 +126,8 @@ TEST(PrintEndpointHealth, SimpleGoesToStderr) {
   EXPECT_EQ(p->err,
             "127.0.0.1:23790 is healthy: successfully committed proposal: took = 1.458294ms\n"
             "127.0.0.1:23799 is unhealthy: failed to commit proposal: context deadline exceeded\n");
-  auto j = PrintEndpointHealth(Format(OutputFormat::kJson), {{"127.0.0.1:23799", false, "5.000733963s", "context deadline exceeded"}});
+  auto j = PrintEndpointHealth(Format(OutputFormat::kJson),
+                               {{"127.0.0.1:23799", false, "5.000733963s", "context deadline exceeded"}});
   auto f = PrintEndpointHealth(Format(OutputFormat::kFields), {{"127.0.0.1:23790", true, "2.268225ms", ""}});
   EXPECT_EQ(f->out, "\"Endpoint\" : \"127.0.0.1:23790\"\n\"Health\" : true\n\"Took\" : 2.268225ms\n\"Error\" : \n\n");
   EXPECT_EQ(j->out, "[{\"endpoint\":\"127.0.0.1:23799\",\"health\":false,\"took\":\"5.000733963s\","
@@ -241,11 +246,12 @@ TEST(PrintRoleGet, Simple) {
 }
 
 TEST(PrintRoleGet, Fields) {
-  EXPECT_EQ(*PrintRoleGet(Format(OutputFormat::kFields), Role(), "r"),
-            "\"ClusterID\" : 15118495548433857066\n\"MemberID\" : 13668033151171901709\n\"Revision\" : 3\n"
-            "\"RaftTerm\" : 2\n\"PermType\" :  READWRITE\n\"Key\" : \"/a\"\n\"RangeEnd\" : \"/b\"\n"
-            "\"PermType\" :  WRITE\n\"Key\" : \"/fk\"\n\"RangeEnd\" : \"\\x00\"\n\"PermType\" :  READ\n"
-            "\"Key\" : \"/k\"\n\"RangeEnd\" : \"/z\"\n\"PermType\" :  READ\n\"Key\" : \"/single\"\n\"RangeEnd\" : \"\"\n");
+  EXPECT_EQ(
+      *PrintRoleGet(Format(OutputFormat::kFields), Role(), "r"),
+      "\"ClusterID\" : 15118495548433857066\n\"MemberID\" : 13668033151171901709\n\"Revision\" : 3\n"
+      "\"RaftTerm\" : 2\n\"PermType\" :  READWRITE\n\"Key\" : \"/a\"\n\"RangeEnd\" : \"/b\"\n"
+      "\"PermType\" :  WRITE\n\"Key\" : \"/fk\"\n\"RangeEnd\" : \"\\x00\"\n\"PermType\" :  READ\n"
+      "\"Key\" : \"/k\"\n\"RangeEnd\" : \"/z\"\n\"PermType\" :  READ\n\"Key\" : \"/single\"\n\"RangeEnd\" : \"\"\n");
   EXPECT_EQ(PrintRoleGet(Format(OutputFormat::kTable), Role(), "r").error().message(),
             "table not supported as output format");
 }

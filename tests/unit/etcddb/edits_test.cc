@@ -183,11 +183,12 @@ TEST_F(EtcdEditsTest, RealEtcdBootsOnBumpedDb) {
   const std::string peer_url = fmt::format("http://127.0.0.1:{}", peer);
   const std::string data = dir_.File("data");
   std::string out, err;
-  ASSERT_EQ(bbolt_test::Run(fmt::format("ETCDCTL_API=3 /usr/bin/etcdctl snapshot restore {} --data-dir {} --name default "
-                                        "--initial-cluster default={} --initial-advertise-peer-urls {}",
-                                        Fixture("snap1.db"), data, peer_url, peer_url),
-                            &out, &err),
-            0)
+  ASSERT_EQ(
+      bbolt_test::Run(fmt::format("ETCDCTL_API=3 /usr/bin/etcdctl snapshot restore {} --data-dir {} --name default "
+                                  "--initial-cluster default={} --initial-advertise-peer-urls {}",
+                                  Fixture("snap1.db"), data, peer_url, peer_url),
+                      &out, &err),
+      0)
       << err;
   const std::string db = data + "/member/snap/db";
   {

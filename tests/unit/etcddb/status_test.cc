@@ -78,8 +78,9 @@ TEST(EtcdStatus, IntegrityFailureListsEveryProblem) {
   auto st = ComputeStatus(d.File("bad.db"));
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kCorruption);
-  EXPECT_EQ(st.error().message(),
-            fmt::format("snapshot file integrity check failed. 1 errors found.\npage {}: invalid type: unknown<20>", root));
+  EXPECT_EQ(
+      st.error().message(),
+      fmt::format("snapshot file integrity check failed. 1 errors found.\npage {}: invalid type: unknown<20>", root));
 }
 
 TEST(EtcdStatus, NotBboltIsInvalidDatabase) {

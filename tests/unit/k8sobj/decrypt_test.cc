@@ -100,7 +100,8 @@ TEST_F(KeyringTest, SecretboxRefusesTamperingWrongKeysAndShortValues) {
 }
 
 TEST_F(KeyringTest, KmsIsNotDecryptableOfflineAndPlainValuesPassThrough) {
-  auto ring = Load(Config("    - secretbox:\n        keys:\n        - name: k\n          secret: " + Base64(Key(3)) + "\n"));
+  auto ring =
+      Load(Config("    - secretbox:\n        keys:\n        - name: k\n          secret: " + Base64(Key(3)) + "\n"));
   ASSERT_TRUE(ring);
   auto got = ring->Decrypt("k8s:enc:kms:v1:vault:\x01\x02", "/registry/secrets/ns/a");
   ASSERT_FALSE(got);

@@ -87,7 +87,9 @@ std::string Varint(uint64_t v) {
   } while (v);
   return s;
 }
-std::string Bytes(int field, const std::string& b) { return Varint(static_cast<uint64_t>(field) << 3 | 2) + Varint(b.size()) + b; }
+std::string Bytes(int field, const std::string& b) {
+  return Varint(static_cast<uint64_t>(field) << 3 | 2) + Varint(b.size()) + b;
+}
 std::string Int(int field, uint64_t v) { return Varint(static_cast<uint64_t>(field) << 3) + Varint(v); }
 
 std::string ConfigMapValue() {
@@ -109,8 +111,9 @@ TEST(DecodeObject, ProtobufJsonAndEncrypted) {
   EXPECT_EQ(o->creation_seconds, 1700000000);
   EXPECT_EQ(KindQualifiedName(*o), "configmap");
 
-  o = DecodeObject(R"({"apiVersion":"stable.example.com/v1","kind":"CronTab",)"
-                   R"("metadata":{"name":"c1","namespace":"default","uid":"u-1","creationTimestamp":"2023-11-14T22:13:20Z"}})");
+  o = DecodeObject(
+      R"({"apiVersion":"stable.example.com/v1","kind":"CronTab",)"
+      R"("metadata":{"name":"c1","namespace":"default","uid":"u-1","creationTimestamp":"2023-11-14T22:13:20Z"}})");
   ASSERT_TRUE(o) << o.error().message();
   EXPECT_EQ(o->encoding, Encoding::kJson);
   EXPECT_EQ(o->name, "c1");

@@ -123,7 +123,8 @@ TEST_F(SchemaTest, ScalarsPointersInlineMapsAndLists) {
   pb::Message* ev = e->GetReflection()->MutableMessage(e, e->GetDescriptor()->map_value());
   ev->GetReflection()->AddString(ev, F(ev, "items"), "admins");
   const Json got = Print(*m);
-  const Json want = Json::parse(R"({"metadata": {"creationTimestamp": null}, "always": "", "zeroAlways": 7, "big": 0, "flag": false, "path": "/data",
+  const Json want = Json::parse(
+      R"({"metadata": {"creationTimestamp": null}, "always": "", "zeroAlways": 7, "big": 0, "flag": false, "path": "/data",
       "mode": 420, "nilNoOmit": null, "list": ["b", "a"], "nilList": null,
       "limits": {"cpu": "500m", "memory": "128Mi"}, "port": 0, "data": null, "blob": "AP8Q", "every": "0s",
       "extra": {"groups": ["admins"]}, "ptr": {}, "ratio": 0.25})");

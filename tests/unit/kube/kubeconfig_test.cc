@@ -228,8 +228,9 @@ TEST_F(KubeconfigTest, EntryThatIsNotAMappingIsAnError) {
     EXPECT_EQ(r.error().message(), "kubeconfig \"" + p + "\": users entry \"u1\": user is not a mapping");
   }
   // An empty body is an empty mapping, as before.
-  const std::string p = Write("empty", "users:\n- name: u1\n  user:\ncontexts:\n- name: x\n  context: {cluster: c, user: u1}\n"
-                                       "clusters:\n- name: c\n  cluster: {server: https://h:1}\ncurrent-context: x\n");
+  const std::string p = Write("empty",
+                              "users:\n- name: u1\n  user:\ncontexts:\n- name: x\n  context: {cluster: c, user: u1}\n"
+                              "clusters:\n- name: c\n  cluster: {server: https://h:1}\ncurrent-context: x\n");
   Overrides o;
   o.kubeconfig = p;
   auto r = LoadRestConfig(o, env_);
@@ -321,7 +322,8 @@ TEST(ApiError, ForbiddenNamesVerbAndResource) {
   Error n = ApiError(404, R"({"kind":"Status","message":"configmaps \"kubeadm-config\" not found","code":404})",
                      {"get", "configmaps", "kube-system", "kubeadm-config"}, "");
   EXPECT_EQ(n.code(), ErrorCode::kNotFound);
-  EXPECT_EQ(n.message(), "get configmaps kubeadm-config in namespace kube-system: configmaps \"kubeadm-config\" not found");
+  EXPECT_EQ(n.message(),
+            "get configmaps kubeadm-config in namespace kube-system: configmaps \"kubeadm-config\" not found");
   Error s = ApiError(503, "upstream down\n", {"get", "version", "", ""}, "");
   EXPECT_EQ(s.code(), ErrorCode::kUnavailable);
   EXPECT_EQ(s.message(), "get version: server answered HTTP 503: upstream down");
@@ -353,8 +355,9 @@ TEST_F(ExecPluginTest, TokenFromV1PluginAndClusterInfo) {
   std::string line1, line2;
   std::getline(in, line1);
   std::getline(in, line2);
-  EXPECT_EQ(line1,
-            R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"cluster":{"certificate-authority-data":"YWJj","insecure-skip-tls-verify":false,"server":"https://1.2.3.4:6443"},"interactive":false}})");
+  EXPECT_EQ(
+      line1,
+      R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"cluster":{"certificate-authority-data":"YWJj","insecure-skip-tls-verify":false,"server":"https://1.2.3.4:6443"},"interactive":false}})");
   EXPECT_EQ(line2, "arg1 v");
 }
 

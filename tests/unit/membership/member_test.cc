@@ -46,7 +46,8 @@ TEST(MemberId, UnsortedUrlsAreSortedFirstAndIdPrintsUnpadded) {
 
 TEST(MemberJson, MatchesConfChangeContextOfFixture) {
   Member m{0x8e9e05c52164694dULL, "default", {"http://localhost:2380"}};
-  EXPECT_EQ(MemberJson(m), "{\"id\":10276657743932975437,\"peerURLs\":[\"http://localhost:2380\"],\"name\":\"default\"}");
+  EXPECT_EQ(MemberJson(m),
+            "{\"id\":10276657743932975437,\"peerURLs\":[\"http://localhost:2380\"],\"name\":\"default\"}");
   EXPECT_EQ(RaftAttributesJson(m), "{\"peerURLs\":[\"http://localhost:2380\"]}");
 }
 

@@ -22,9 +22,9 @@ std::string NodeJson(const std::string& name, const std::string& ip, bool contro
                      const std::string& heartbeat) {
   return R"({"metadata":{"name":")" + name + R"(","labels":{"kubernetes.io/hostname":")" + name + "\"" +
          (control_plane ? R"(,"node-role.kubernetes.io/control-plane":"")" : "") +
-         R"(}},"status":{"addresses":[{"type":"InternalIP","address":")" + ip +
-         R"("},{"type":"Hostname","address":")" + name + R"("}],"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":")" +
-         ready + R"(","lastHeartbeatTime":")" + heartbeat + R"("}]}})";
+         R"(}},"status":{"addresses":[{"type":"InternalIP","address":")" + ip + R"("},{"type":"Hostname","address":")" +
+         name + R"("}],"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":")" + ready +
+         R"(","lastHeartbeatTime":")" + heartbeat + R"("}]}})";
 }
 
 std::string LeaseJson(const std::string& name, const std::string& holder, int duration, const std::string& renew) {
@@ -33,7 +33,8 @@ std::string LeaseJson(const std::string& name, const std::string& holder, int du
 }
 
 std::string List(const std::string& kind, const std::vector<std::string>& items) {
-  std::string out = R"({"kind":")" + kind + R"(","apiVersion":"v1","metadata":{"resourceVersion":"1000000123"},"items":[)";
+  std::string out =
+      R"({"kind":")" + kind + R"(","apiVersion":"v1","metadata":{"resourceVersion":"1000000123"},"items":[)";
   for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
   return out + "]}";
 }
@@ -64,17 +65,19 @@ Observed AfterLosingCp3() {
                                  NodeJson("w2", "10.0.1.2", false, "Unknown", "2024-05-01T11:58:00Z"),
                                  NodeJson("w3", "10.0.1.3", false, "Unknown", "2024-04-20T08:00:00Z"),
                              });
-  o.leases = List("LeaseList", {
-                                   // Live apiserver identity, and one of an apiserver that is gone.
-                                   LeaseJson("kube-apiserver-aaaa", "kube-apiserver-aaaa_1", 3600, "2024-05-01T11:59:58.123456Z"),
-                                   LeaseJson("kube-apiserver-cccc", "kube-apiserver-cccc_3", 3600, "2024-04-30T09:00:00.000000Z"),
-                                   // Leader election: held by the lost node, and by a live one.
-                                   LeaseJson("kube-controller-manager", "cp3_0f7e-11", 15, "2024-04-30T12:00:00.000000Z"),
-                                   LeaseJson("kube-scheduler", "cp1_77aa", 15, "2024-05-01T11:59:59.000000Z"),
-                                   // Another component's lease, live on a worker: not ours to judge.
-                                   LeaseJson("cilium-operator", "w1-abc", 15, "2024-05-01T11:59:59.000000Z"),
-                               });
-  o.endpoints = R"({"kind":"Endpoints","metadata":{"name":"kubernetes","namespace":"default"},"subsets":[{"addresses":[{"ip":"10.0.0.11"},{"ip":"10.0.0.12"},{"ip":"10.0.0.13"}],"ports":[{"name":"https","port":6443,"protocol":"TCP"}]}]})";
+  o.leases = List("LeaseList",
+                  {
+                      // Live apiserver identity, and one of an apiserver that is gone.
+                      LeaseJson("kube-apiserver-aaaa", "kube-apiserver-aaaa_1", 3600, "2024-05-01T11:59:58.123456Z"),
+                      LeaseJson("kube-apiserver-cccc", "kube-apiserver-cccc_3", 3600, "2024-04-30T09:00:00.000000Z"),
+                      // Leader election: held by the lost node, and by a live one.
+                      LeaseJson("kube-controller-manager", "cp3_0f7e-11", 15, "2024-04-30T12:00:00.000000Z"),
+                      LeaseJson("kube-scheduler", "cp1_77aa", 15, "2024-05-01T11:59:59.000000Z"),
+                      // Another component's lease, live on a worker: not ours to judge.
+                      LeaseJson("cilium-operator", "w1-abc", 15, "2024-05-01T11:59:59.000000Z"),
+                  });
+  o.endpoints =
+      R"({"kind":"Endpoints","metadata":{"name":"kubernetes","namespace":"default"},"subsets":[{"addresses":[{"ip":"10.0.0.11"},{"ip":"10.0.0.12"},{"ip":"10.0.0.13"}],"ports":[{"name":"https","port":6443,"protocol":"TCP"}]}]})";
   return o;
 }
 
@@ -96,7 +99,8 @@ TEST(AfterTest, NamesEveryLeftoverOfALostNode) {
   EXPECT_THAT(f->leftovers[2].why, HasSubstr("has not reported for 964800 s (since 2024-04-20T08:00:00Z)"));
   EXPECT_THAT(f->leftovers[3].why, HasSubstr("last renewed 97200 s ago"));
   EXPECT_EQ(f->leftovers[3].command, "kubectl -n kube-system delete lease 'kube-apiserver-cccc'");
-  EXPECT_EQ(f->leftovers[3].delete_path, "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-apiserver-cccc");
+  EXPECT_EQ(f->leftovers[3].delete_path,
+            "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-apiserver-cccc");
   EXPECT_THAT(f->leftovers[4].why, HasSubstr("held by cp3_0f7e-11: cp3 is not a control-plane node"));
   EXPECT_THAT(f->leftovers[5].command, HasSubstr("del /registry/masterleases/10.0.0.13"));
   EXPECT_TRUE(f->leftovers[5].delete_path.empty());  // not an API object: finish --delete leaves it
@@ -180,12 +184,14 @@ TEST(AfterTest, PlanJsonOfARealPlan) {
 
 TEST(AfterTest, ApiServerUrlsAndListRevision) {
   AfterPlan p = ReplacePlan();
-  const std::string pods = List("PodList", {
-      R"({"spec":{"nodeName":"cp1","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.11","--secure-port=6443"]}]}})",
-      R"({"spec":{"nodeName":"cp2","containers":[{"command":["kube-apiserver","--advertise-address=fd00::12"]}]}})",
-      // The lost node's mirror pod, back from the snapshot: not checked.
-      R"({"spec":{"nodeName":"cp3","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.13"]}]}})",
-  });
+  const std::string pods = List(
+      "PodList",
+      {
+          R"({"spec":{"nodeName":"cp1","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.11","--secure-port=6443"]}]}})",
+          R"({"spec":{"nodeName":"cp2","containers":[{"command":["kube-apiserver","--advertise-address=fd00::12"]}]}})",
+          // The lost node's mirror pod, back from the snapshot: not checked.
+          R"({"spec":{"nodeName":"cp3","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.13"]}]}})",
+      });
   auto urls = ApiServerUrls(p, pods);
   ASSERT_TRUE(urls.has_value()) << urls.error().message();
   EXPECT_EQ(*urls, (std::vector<std::string>{"https://10.0.0.11:6443", "https://[fd00::12]:6443"}));

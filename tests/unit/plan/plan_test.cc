@@ -169,7 +169,8 @@ Input ApiInput(const std::vector<Node>& nodes, const std::string& static_pod_pat
   topology::ClusterObjects o;
   std::vector<std::string> apis;
   std::string servers;
-  for (const auto& n : nodes) servers += (servers.empty() ? "" : ",") + ("https://" + n.ip + ":" + std::to_string(n.client_port));
+  for (const auto& n : nodes)
+    servers += (servers.empty() ? "" : ",") + ("https://" + n.ip + ":" + std::to_string(n.client_port));
   // Mirror pods as YAML items of a JSON-ish list: yaml-cpp reads a YAML list too.
   std::string list = "apiVersion: v1\nkind: PodList\nitems:\n";
   for (const auto& n : nodes) {
@@ -452,7 +453,8 @@ TEST(PlanTest, CopiedManifestsAssumeKubeadmPathsAndSaySo) {
 TEST(PlanTest, NoKubeletConfigAssumesKubeadmManifestWithANote) {
   auto p = MakePlan(ApiInput(ThreeNodes(), /*static_pod_path=*/""), BaseOptions());
   ASSERT_TRUE(p.has_value()) << p.error().message();
-  for (const auto& n : p->nodes) EXPECT_EQ(n.manifests_dir + "/" + n.manifest_file, "/etc/kubernetes/manifests/etcd.yaml");
+  for (const auto& n : p->nodes)
+    EXPECT_EQ(n.manifests_dir + "/" + n.manifest_file, "/etc/kubernetes/manifests/etcd.yaml");
   EXPECT_THAT(Join(p->notes, "\n"), HasSubstr("node cp1: the kubelet's staticPodPath is not known (the kubelet-config "
                                               "ConfigMap could not be read); assuming kubeadm's "
                                               "/etc/kubernetes/manifests/etcd.yaml"));
@@ -496,7 +498,8 @@ TEST(PlanRefusalTest, PlanMissingMembersOfTheSnapshot) {
 // Issue 11 point 4: losing a node. The snapshot knows cp1, cp2, cp3; cp3's machine is gone.
 Input LostCp3Input() {
   const auto nodes = ThreeNodes();
-  Input in = FromManifests({FromManifest(nodes[0], InitialCluster(nodes)), FromManifest(nodes[1], InitialCluster(nodes))});
+  Input in =
+      FromManifests({FromManifest(nodes[0], InitialCluster(nodes)), FromManifest(nodes[1], InitialCluster(nodes))});
   in.snapshot_members = Recorded(nodes);
   in.snapshot_members_source = "the snapshot's member list (/b/snap.db)";
   return in;
@@ -596,7 +599,8 @@ TEST(PlanLossTest, ReplaceMappingIsValidated) {
   expect_error(plan({"cp3=cp2=https://10.0.0.14:2380"}), "the name cp2 is another member's; pick a new one");
   expect_error(plan({"cp3=cp4=https://10.0.0.12:2380"}),
                "the peer URL https://10.0.0.12:2380 is member cp2's; the replacement needs its own");
-  expect_error(plan({"cp3=cp4=https://10.0.0.14:2380", "cp3=cp5=https://10.0.0.15:2380"}), "member cp3 is replaced twice");
+  expect_error(plan({"cp3=cp4=https://10.0.0.14:2380", "cp3=cp5=https://10.0.0.15:2380"}),
+               "member cp3 is replaced twice");
   expect_error(plan({"cp3=cp4=https://10.0.0.14:2380"}, {"cp1", "cp3"}),
                "member cp3 is both restored (--members) and replaced (--replace)");
   // Two of three replaced: one restored member cannot make a quorum of three.

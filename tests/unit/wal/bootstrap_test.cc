@@ -94,10 +94,9 @@ TEST_P(BootstrapWal35, MatchesRealEtcdutl) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, BootstrapWal35, ::testing::Values(kDefault, kThreeA, kNastyName),
-                         [](const auto& info) {
-                           return std::string(info.index == 0 ? "Default" : info.index == 1 ? "ThreeMembersA" : "NastyName");
-                         });
+INSTANTIATE_TEST_SUITE_P(Cases, BootstrapWal35, ::testing::Values(kDefault, kThreeA, kNastyName), [](const auto& info) {
+  return std::string(info.index == 0 ? "Default" : info.index == 1 ? "ThreeMembersA" : "NastyName");
+});
 
 TEST(BootstrapWal, DefaultFlavorIsEtcd35) {
   const Cluster cl = MakeCluster(kDefault);
@@ -106,7 +105,8 @@ TEST(BootstrapWal, DefaultFlavorIsEtcd35) {
   auto recs = DecodeSegment({reinterpret_cast<const uint8_t*>(Encode(kDefault, Flavor::kEtcd35).data()), 288});
   ASSERT_TRUE(recs) << recs.error().message();
   ASSERT_EQ(recs->size(), 6u);
-  EXPECT_EQ(recs->back().data, std::string("\x08\x01\x10\x01\x1a\x0d\x08\xcd\xd2\x91\x8b\xd2\xb8\x81\xcf\x8e\x01\x28\x00", 19));
+  EXPECT_EQ(recs->back().data,
+            std::string("\x08\x01\x10\x01\x1a\x0d\x08\xcd\xd2\x91\x8b\xd2\xb8\x81\xcf\x8e\x01\x28\x00", 19));
 }
 
 TEST(WriteBootstrapWal, WritesPreallocatedPrivateSegment) {
