@@ -25,29 +25,10 @@ CACHE=${ETCDRESTORE_CACHE:-$HOME/.cache/etcdrestore}/k8s-proto
 
 log() { printf 'k8s-protos.sh: %s\n' "$*" >&2; }
 
-debian_version() {
-  local v
-  v=$(apt-cache policy kubernetes-client 2>/dev/null | sed -n 's/^ *Candidate: *//p')
-  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-    log "cannot tell the Debian kubernetes version (apt-cache policy kubernetes-client); run apt-get update"
-    return 1
-  fi
-  printf '%s\n' "$v"
-}
-
-ensure_deb_src() {
-  if grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ || grep -qs '^deb-src' /etc/apt/sources.list; then
-    return 0
-  fi
-  [ "$(id -u)" = 0 ] || { log "no deb-src entry in apt sources and not root: cannot fetch the source"; return 1; }
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-      > /etc/apt/sources.list.d/etcdrestore-src.sources
-  else
-    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/etcdrestore-src.list
-  fi
-  apt-get update -qq
-}
+# debian_version, ensure_deb_src
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=debian-source.sh
+. "$(dirname "$0")/debian-source.sh"
 
 WORK=
 cleanup() { [ -z "$WORK" ] || rm -rf "$WORK"; }
