@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/kube-apiserver.sh and scripts/k8s-protos.sh (not run on its own): what both
 # need to fetch Debian's `kubernetes` source package. The caller defines log().
 
