@@ -10,10 +10,10 @@
 #include <fcntl.h>
 
 #include <cstdio>
-#include <ctime>
 #include <memory>
 
 #include "kubectl-etcdrestore/command.h"
+#include "kubectl-etcdrestore/output.h"
 #include "shared/base/file.h"
 #include "shared/plan/after.h"
 
@@ -25,15 +25,6 @@ struct AfterFlags {
   std::vector<std::string> apiservers;
   bool do_delete = false;
 };
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Result<plan::AfterPlan> ReadPlan(const std::string& path) {
   if (path.empty()) return Fail(ErrorCode::kInvalidArgument, "--plan PATH (the plan bundle's plan.json) is required");

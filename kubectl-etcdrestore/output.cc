@@ -3,10 +3,21 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 namespace etcdrestore::kubectl_plugin {
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 namespace {
 
 void Emit(YAML::Emitter& out, const nlohmann::ordered_json& v) {

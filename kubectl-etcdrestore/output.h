@@ -16,6 +16,9 @@
 
 namespace etcdrestore::kubectl_plugin {
 
+// The current time in UTC as RFC 3339 seconds ("2026-11-30T16:10:17Z").
+std::string NowUtc();
+
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 
 // "json" or "yaml"; kInvalidArgument for anything else (kubectl's wording). An ordered_json

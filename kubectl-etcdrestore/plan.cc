@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -18,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kubectl-etcdrestore/command.h"
+#include "kubectl-etcdrestore/output.h"
 #include "shared/base/file.h"
 #include "shared/base/sha256.h"
 #include "shared/base/strings.h"
@@ -80,15 +80,6 @@ Result<std::vector<plan::RecordedMember>> SnapshotMembers(const std::string& pat
   return out;
 }
 
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // etcdctl-ext beside this binary (krew installs both into one dir), else the bare name.
 Result<std::pair<std::string, std::string>> SplitPair(const std::string& flag, const std::string& value) {
