@@ -5,7 +5,8 @@
 // Input: its first byte picks the parser; the rest is the text (for FindLeftovers: the three
 // bodies separated by NUL bytes).
 // Oracles: a parsed --replace spec written back parses to the same; ApplyEdits keeps the line
-// count, and when the reverse edits apply they give back the input.
+// count, and when the reverse edits apply they give back the input (unless the input held a
+// target value already).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto out = plan::ApplyEdits(in, some);
         if (!out) continue;
         if (Lines(*out) != Lines(in)) std::abort();
+        // The reverse edits undo the forward ones only when no target value was in the input
+        // already: a line holding both `--wal-dir /w` and `--wal-dir /w-restore-1` has both
+        // turned back (found by this harness; the forward edit itself was right).
+        bool targets_in_input = false;
+        for (const auto& e : some) targets_in_input = targets_in_input || in.find(e.to) != std::string::npos;
+        if (targets_in_input) continue;
         std::vector<plan::ManifestEdit> back;
         for (const auto& e : some) back.push_back({e.field, e.volume, e.to, e.from});
         if (auto again = plan::ApplyEdits(*out, back); again && *again != in) std::abort();
