@@ -122,23 +122,30 @@ std::optional<etcdclient::MemberListResponse> ListMembers(std::chrono::seconds t
   return list;
 }
 
-// --member's candidate (which must be healthy), else the healthy one with the highest raft
-// index.
+// --member's candidate (which must be healthy and a voter), else the healthy voter with the
+// highest raft index. A learner serves no snapshot (etcd 3.4 and 3.5 answer "rpc not
+// supported for learner" to every stream RPC), so it is never chosen.
 Result<Candidate*> ChooseCandidate(const std::string& member, std::vector<Candidate>& cands) {
   Candidate* chosen = nullptr;
   std::string failures;
   for (auto& c : cands) {
     if (!c.status) failures += "\n  " + c.Shown() + ": " + c.error;
+    if (c.status && c.status->is_learner) failures += "\n  " + c.Shown() + ": a learner (serves no snapshot)";
     if (!member.empty()) {
       if (c.name == member) {
         if (!c.status)
           return Fail(ErrorCode::kUnavailable,
                       "member " + Quote(member) + " is not healthy:" + failures);
+        if (c.status->is_learner)
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "member " + Quote(member) +
+                          " is a learner: etcd serves no snapshot from a learner; save from a voting member");
         chosen = &c;
       }
       continue;
     }
-    if (c.status && (!chosen || c.status->raft_index > chosen->status->raft_index)) chosen = &c;
+    if (c.status && !c.status->is_learner && (!chosen || c.status->raft_index > chosen->status->raft_index))
+      chosen = &c;
   }
   if (!member.empty() && !chosen) {
     std::string names;
@@ -297,6 +304,14 @@ Result<const topology::EtcdMember*> ChooseExecMember(const Request& r, Cluster& 
     ASSIGN_OR_RETURN(json st, ParseJson(*text, "endpoint status"));
     if (!st.is_array() || st.empty()) continue;
     const json& s = st[0]["Status"];
+    if (s.value("isLearner", false)) {  // serves no snapshot (see ChooseCandidate)
+      if (!r.member.empty())
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "member " + Quote(r.member) +
+                        " is a learner: etcd serves no snapshot from a learner; save from a voting member");
+      failures += "\n  " + m.name + ": a learner (serves no snapshot)";
+      continue;
+    }
     if (!chosen || s.value("raftIndex", uint64_t{0}) > status->value("raftIndex", uint64_t{0})) {
       chosen = &m;
       *status = s;

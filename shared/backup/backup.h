@@ -8,7 +8,8 @@
 //      defaults to "etcd-snapshot-<UTC time>.db";
 //   2. the topology comes from the cluster (Cluster::Discover); no etcd at all is an error
 //      listing the topology's problems;
-//   3. the member: --member NAME, else the healthy member with the highest raft index;
+//   3. the member: --member NAME, else the healthy voting member with the highest raft index
+//      (a learner serves no snapshot: never chosen, and refused by name);
 //   4. direct (gRPC from here to the member's client URL, Cluster::Dial) with the client cert
 //      ChooseTls picks; or exec: `etcdctl snapshot save` inside the etcd pod (Cluster::Exec)
 //      into --node-dir (default: its data dir), checked there with `etcdctl snapshot
@@ -71,7 +72,7 @@ enum class Via { kDirect, kExec };
 
 struct Request {
   std::string path;    // the snapshot file; empty: "etcd-snapshot-<UTC time>.db"
-  std::string member;  // empty: the healthy member with the highest raft index
+  std::string member;  // empty: the healthy voter with the highest raft index
   Via via = Via::kDirect;
   std::string cacert, cert, key;  // direct: given client TLS files (any of them set: used as given)
   std::string node_dir;           // exec: dir in the etcd container (empty: its data dir)

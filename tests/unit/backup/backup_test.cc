@@ -251,6 +251,54 @@ TEST_F(BackupTest, DirectMemberFlagAndUnhealthyCluster) {
   EXPECT_FALSE(PathExists(r.path + ".json"));
 }
 
+TEST_F(BackupTest, ALearnerIsNeverTheSnapshotSource) {
+  // b has the highest raft index but is a learner: etcd answers "rpc not supported for
+  // learner" to its Snapshot stream, so c (the next highest) is chosen, direct and by exec.
+  auto b = c_.endpoints["https://10.0.0.11:2379"].status;
+  ASSERT_TRUE(b);
+  b->is_learner = true;
+  c_.endpoints["https://10.0.0.11:2379"].status = *b;
+  c_.member_list.members[1].is_learner = true;
+  json b_exec = json::parse(c_.endpoint_status["etcd-b"]);
+  b_exec[0]["Status"]["isLearner"] = true;
+  c_.endpoint_status["etcd-b"] = b_exec.dump();
+  auto o = Save(r_, c_);
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->sidecar.source.member, "c");
+  ASSERT_EQ(o->sidecar.members.size(), 3u);
+  EXPECT_TRUE(o->sidecar.members[1].is_learner);  // the sidecar still lists it, as a learner
+
+  Request r = r_;
+  r.path = dir_.path() + "/t.db";
+  r.member = "b";
+  auto named = Save(r, c_);
+  ASSERT_FALSE(named);
+  EXPECT_EQ(named.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(named.error().message(),
+            "member \"b\" is a learner: etcd serves no snapshot from a learner; save from a voting member");
+  EXPECT_FALSE(PathExists(r.path + ".part"));
+
+  r.via = Via::kExec;
+  auto exec_named = Save(r, c_);
+  ASSERT_FALSE(exec_named);
+  EXPECT_EQ(exec_named.error().message(), named.error().message());
+  r.member = "";
+  auto exec = Save(r, c_);
+  ASSERT_TRUE(exec) << exec.error().message();
+  EXPECT_EQ(exec->sidecar.source.member, "c");
+
+  // Only the learner is healthy: no member to save from, and the message says why.
+  c_.endpoints["https://10.0.0.10:2379"].dial_fails = true;
+  c_.endpoints["https://10.0.0.12:2379"].dial_fails = true;
+  r = r_;
+  r.path = dir_.path() + "/u.db";
+  auto only = Save(r, c_);
+  ASSERT_FALSE(only);
+  EXPECT_NE(only.error().message().find("\n  b (https://10.0.0.11:2379): a learner (serves no snapshot)"),
+            std::string::npos)
+      << only.error().message();
+}
+
 TEST_F(BackupTest, DirectBadStreamLeavesNothing) {
   for (auto& [url, e] : c_.endpoints) e.stream[100] ^= 1;
   auto o = Save(r_, c_);
