@@ -347,6 +347,7 @@ phase_check() {
   fi
   rm -f "$tmp"
   grep -q -e "$CONTAINER" "$src" || die "$src does not mention the container $CONTAINER"
+  say "check: the etcd manifest is $src; the plan's edits apply to it"
   if [ "$MOUNTED" = yes ]; then
     say "check: $DATA_DIR is a mount point: the restore goes into it (the manifest keeps pointing at it), its old contents move to $ASIDE_DIR"
   elif [ "$RESTORE_DIR" != "$DATA_DIR" ]; then
