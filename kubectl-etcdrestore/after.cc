@@ -1,6 +1,7 @@
 // kubectl etcdrestore verify / finish: after the plan's node phases, through the API.
-//   verify --plan plan.json: kube-apiserver /readyz on every control-plane node of the plan,
-//     the revision past the snapshot's plus the planned bump, and the leftovers named.
+//   verify --plan plan.json: kube-apiserver /readyz on every control-plane node of the plan
+//     and of every replacement that joined (one that has not is named), the revision past the
+//     snapshot's plus the planned bump, and the leftovers named.
 //   finish --plan plan.json [--delete]: the exact cleanup command of every leftover; with
 //     --delete it sends the API deletes itself, printing each one.
 // The decisions are shared/plan/after.h; this file fetches, prints and (finish --delete)
@@ -68,13 +69,18 @@ RunResult RunVerify(const AfterFlags& f, const GlobalFlags& global) {
   ASSIGN_OR_RETURN(std::unique_ptr<kube::Client> client, global.NewClient());
   int failed = 0;
 
-  // /readyz of every kube-apiserver of the plan's nodes.
+  // /readyz of every kube-apiserver of the plan's nodes and of the replacements that joined.
   std::vector<std::string> urls = f.apiservers;
   if (urls.empty()) {
     ASSIGN_OR_RETURN(std::string pods,
                      client->Get("/api/v1/namespaces/kube-system/pods?labelSelector=component%3Dkube-apiserver",
                                  {"list", "pods", "kube-system"}));
-    ASSIGN_OR_RETURN(urls, plan::ApiServerUrls(p, pods));
+    ASSIGN_OR_RETURN(plan::PlannedApiServers found, plan::ApiServerUrls(p, pods));
+    urls = std::move(found.urls);
+    for (const auto& name : found.not_joined)
+      std::printf("note: replacement %s has not joined yet (no kube-apiserver pod on it): the join step of the "
+                  "plan's README.md; until then etcd runs without its member\n",
+                  name.c_str());
     if (urls.empty()) {
       std::printf("note: no kube-apiserver pod on the plan's nodes (%zu) lists --advertise-address; checking the "
                   "kubeconfig's server only (give each with --apiserver URL)\n",

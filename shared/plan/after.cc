@@ -99,13 +99,17 @@ Result<uint64_t> ListRevision(const std::string& list) {
   return std::stoull(rv);
 }
 
-Result<std::vector<std::string>> ApiServerUrls(const AfterPlan& plan, const std::string& pods) {
+Result<PlannedApiServers> ApiServerUrls(const AfterPlan& plan, const std::string& pods) {
   ASSIGN_OR_RETURN(std::vector<json> items, Items(pods, "the kube-apiserver PodList"));
   std::set<std::string> current(plan.nodes.begin(), plan.nodes.end());
-  std::vector<std::string> urls;
+  current.insert(plan.joining.begin(), plan.joining.end());
+  std::set<std::string> with_pod;
+  PlannedApiServers out;
+  std::vector<std::string>& urls = out.urls;
   for (const auto& pod : items) {
     const json& spec = Field(pod, "spec");
     if (!current.contains(Str(spec, "nodeName"))) continue;
+    with_pod.insert(Str(spec, "nodeName"));
     std::string address, port = "6443";
     const json& containers = Field(spec, "containers");
     if (!containers.is_array()) continue;
@@ -126,7 +130,9 @@ Result<std::vector<std::string>> ApiServerUrls(const AfterPlan& plan, const std:
   }
   std::sort(urls.begin(), urls.end());
   urls.erase(std::unique(urls.begin(), urls.end()), urls.end());
-  return urls;
+  for (const auto& j : plan.joining)
+    if (!with_pod.contains(j)) out.not_joined.push_back(j);
+  return out;
 }
 
 Result<Findings> FindLeftovers(const AfterPlan& plan, const Observed& o) {

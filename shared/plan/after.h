@@ -74,10 +74,17 @@ Result<Findings> FindLeftovers(const AfterPlan& plan, const Observed& observed);
 // metadata.resourceVersion of a List body: the etcd revision the API read it at.
 Result<uint64_t> ListRevision(const std::string& list);
 
-// https://ADDRESS:PORT of each kube-apiserver static pod (GET kube-system pods with
-// labelSelector component=kube-apiserver) on a node of the plan, from its
-// --advertise-address and --secure-port (default 6443); sorted, no duplicates.
-Result<std::vector<std::string>> ApiServerUrls(const AfterPlan& plan, const std::string& pods);
+// The kube-apiservers verify checks, from the kube-system pods with labelSelector
+// component=kube-apiserver (their mirror pods).
+struct PlannedApiServers {
+  // https://ADDRESS:PORT of each kube-apiserver pod on a restored node of the plan or on a
+  // replacement that has joined, from its --advertise-address and --secure-port (default
+  // 6443); sorted, no duplicates.
+  std::vector<std::string> urls;
+  // Replacements (AfterPlan::joining) with no kube-apiserver pod: not joined yet. Plan order.
+  std::vector<std::string> not_joined;
+};
+Result<PlannedApiServers> ApiServerUrls(const AfterPlan& plan, const std::string& pods);
 
 // The revision the restored cluster must be at least at (the snapshot's plus the bump;
 // the bump alone when the snapshot's revision is unknown).

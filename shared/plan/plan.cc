@@ -886,8 +886,10 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
                                      SedReplacement(*new_dirs.begin()) + "|") +
                                " | kubectl replace -f -";
     finish.push_back(p.kubeadm_config_command);
-    finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o yaml | grep dataDir    # must print " +
-                     *new_dirs.begin());
+    // The check reads the ClusterConfiguration alone: `-o yaml` also prints the last-applied-configuration
+    // annotation of a ConfigMap once written by kubectl apply, whose old dataDir the edit leaves.
+    finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' "
+                     "| grep dataDir    # must print " + *new_dirs.begin());
   } else if (!new_dirs.empty()) {
     finish.push_back("# kubeadm-config's etcd.local.dataDir: the nodes' data dirs moved to different paths (" +
                      Join(std::vector<std::string>(new_dirs.begin(), new_dirs.end()), ", ") +
@@ -907,7 +909,8 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
         join.push_back(
             "# " + j.name + " (" + j.peer_url + ") replaces the lost member " + j.replaces +
             ": the restored cluster already lists it, as unstarted (no name, no client URLs) until it starts");
-        join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) + "    # the lost node's Node object");
+        join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) +
+                       " --ignore-not-found    # the lost node's Node object (finish --delete may have deleted it)");
         join.push_back("# its machine needs etcd server and peer certs for its own address, signed by this cluster's "
                        "etcd CA (/etc/kubernetes/pki/etcd/ca.crt and ca.key): kubeadm join --control-plane "
                        "--certificate-key writes them; by hand: copy the CA there, then kubeadm init phase certs "
@@ -930,7 +933,8 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
       } else {
         join.push_back("# " + j.name + " was left out (--members): the restored cluster does not know it");
         join.push_back("kubectl delete node " + ShellQuoteIfNeeded(old_node) +
-                       "    # if its machine is gone; a machine that comes back must be wiped (kubeadm reset) before "
+                       " --ignore-not-found    # if its machine is gone; a machine that comes back must be wiped "
+                       "(kubeadm reset) before "
                        "it joins again");
         join.push_back("# with kubeadm: kubeadm join ENDPOINT ... --control-plane --certificate-key KEY on the wiped "
                        "machine (it adds the etcd member itself; kubeadm token create --print-join-command and "

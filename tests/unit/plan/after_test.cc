@@ -194,10 +194,32 @@ TEST(AfterTest, ApiServerUrlsAndListRevision) {
       });
   auto urls = ApiServerUrls(p, pods);
   ASSERT_TRUE(urls.has_value()) << urls.error().message();
-  EXPECT_EQ(*urls, (std::vector<std::string>{"https://10.0.0.11:6443", "https://[fd00::12]:6443"}));
+  EXPECT_EQ(urls->urls, (std::vector<std::string>{"https://10.0.0.11:6443", "https://[fd00::12]:6443"}));
+  EXPECT_EQ(urls->not_joined, std::vector<std::string>{"cp4"});  // the replacement has no pod yet
   EXPECT_EQ(*ListRevision(pods), 1000000123u);
   EXPECT_FALSE(ListRevision(R"({"metadata":{"resourceVersion":"12a"}})").has_value());
   EXPECT_FALSE(ListRevision(R"({"metadata":{}})").has_value());
+}
+
+// Once the replacement has joined (its kubelet runs its kube-apiserver static pod), verify
+// checks its /readyz like the restored nodes' and no longer says it has not joined.
+TEST(AfterTest, ApiServerUrlsOfAJoinedReplacement) {
+  AfterPlan p = ReplacePlan();
+  const std::string pods = List(
+      "PodList",
+      {
+          R"({"spec":{"nodeName":"cp1","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.11"]}]}})",
+          R"({"spec":{"nodeName":"cp2","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.12"]}]}})",
+          R"({"spec":{"nodeName":"cp4","containers":[{"command":["kube-apiserver","--advertise-address=10.0.0.14","--secure-port=16443"]}]}})",
+      });
+  auto urls = ApiServerUrls(p, pods);
+  ASSERT_TRUE(urls.has_value()) << urls.error().message();
+  EXPECT_EQ(urls->urls, (std::vector<std::string>{"https://10.0.0.11:6443", "https://10.0.0.12:6443",
+                                                  "https://10.0.0.14:16443"}));
+  EXPECT_TRUE(urls->not_joined.empty());
+  // A plan without replacements has nobody to join.
+  p.joining.clear();
+  EXPECT_TRUE(ApiServerUrls(p, List("PodList", {}))->not_joined.empty());
 }
 
 }  // namespace
