@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.request
 
+import pki
 from harness import Cluster, free_port, run
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -36,58 +37,36 @@ def kube_apiserver_binary():
     return r.stdout.decode().strip()
 
 
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
 class Pki:
-    """kubeadm's file names under dir (dir plays /etc/kubernetes/pki). EC P-256 keys."""
+    """kubeadm's file names under dir (dir plays /etc/kubernetes/pki). EC P-256 keys, valid 2 days
+    (pki.py makes them)."""
+
+    DAYS = 2
 
     def __init__(self, d):
         self.dir = d
         os.makedirs(os.path.join(d, "etcd"), exist_ok=True)
-        self._ca("ca", "kubernetes")
-        self._ca("etcd/ca", "etcd-ca")
-        self._ca("other-ca", "unrelated-ca")
+        for name, cn in (("ca", "kubernetes"), ("etcd/ca", "etcd-ca"), ("other-ca", "unrelated-ca")):
+            pki.ca(d, name, cn, days=self.DAYS)
         local = "IP:127.0.0.1,DNS:localhost"
-        self._leaf("apiserver", "ca", "/CN=kube-apiserver", "serverAuth", local + ",DNS:kubernetes")
-        self._leaf("admin", "ca", "/O=system:masters/CN=kubernetes-admin", "clientAuth")
-        self._leaf("nobody", "ca", "/CN=nobody", "clientAuth")
-        self._leaf("apiserver-kubelet-client", "ca", "/O=system:masters/CN=kube-apiserver-kubelet-client", "clientAuth")
-        self._leaf("kubelet", "ca", "/CN=kubelet", "serverAuth", local)
-        self._leaf("etcd/server", "etcd/ca", "/CN=cp1", "serverAuth,clientAuth", local)
-        self._leaf("etcd/peer", "etcd/ca", "/CN=cp1", "serverAuth,clientAuth", local)
-        self._leaf("etcd/healthcheck-client", "etcd/ca", "/CN=kube-etcd-healthcheck-client", "clientAuth")
-        self._leaf("apiserver-etcd-client", "etcd/ca", "/O=system:masters/CN=kube-apiserver-etcd-client", "clientAuth")
-        _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "sa.key", cwd=d)
-        _openssl("ec", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=d)
-        for root, _, files in os.walk(d):
-            for f in files:
-                if f.endswith(".key"):
-                    os.chmod(os.path.join(root, f), 0o600)
+        for name, ca, subj, eku, san in (
+                ("apiserver", "ca", "/CN=kube-apiserver", "serverAuth", local + ",DNS:kubernetes"),
+                ("admin", "ca", "/O=system:masters/CN=kubernetes-admin", "clientAuth", None),
+                ("nobody", "ca", "/CN=nobody", "clientAuth", None),
+                ("apiserver-kubelet-client", "ca", "/O=system:masters/CN=kube-apiserver-kubelet-client", "clientAuth",
+                 None),
+                ("kubelet", "ca", "/CN=kubelet", "serverAuth", local),
+                ("etcd/server", "etcd/ca", "/CN=cp1", "serverAuth,clientAuth", local),
+                ("etcd/peer", "etcd/ca", "/CN=cp1", "serverAuth,clientAuth", local),
+                ("etcd/healthcheck-client", "etcd/ca", "/CN=kube-etcd-healthcheck-client", "clientAuth", None),
+                ("apiserver-etcd-client", "etcd/ca", "/O=system:masters/CN=kube-apiserver-etcd-client", "clientAuth",
+                 None)):
+            pki.leaf(d, name, ca, subj, eku, san, days=self.DAYS)
+        pki.service_account_keys(d)
+        pki.restrict_keys(d)
 
     def path(self, name):
         return os.path.join(self.dir, name)
-
-    def _ca(self, name, cn):
-        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=" + cn,
-                 "-addext", "basicConstraints=critical,CA:TRUE",
-                 "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign", cwd=self.dir)
-
-    def _leaf(self, name, ca, subj, eku, san=None):
-        _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", name + ".key", "-out", name + ".csr", "-subj", subj, cwd=self.dir)
-        ext = os.path.join(self.dir, name + ".ext")
-        with open(ext, "w") as f:
-            f.write("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n")
-            f.write("extendedKeyUsage=%s\n" % eku)
-            if san:
-                f.write("subjectAltName=%s\n" % san)
-        _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
-                 "-days", "2", "-sha256", "-extfile", ext, "-out", name + ".crt", cwd=self.dir)
-        os.remove(os.path.join(self.dir, name + ".csr"))
-        os.remove(ext)
 
 
 class EtcdTls:

@@ -4,13 +4,15 @@ A node is a real kubelet v1.20.2 (built from Debian's `kubernetes` source and ca
 scripts/kube-apiserver.sh) with containerd 1.6 and runc (Debian packages), in a private mount
 namespace, running kubeadm-1.20-shaped static pods from /etc/kubernetes/manifests: etcd 3.4.23 and
 kube-apiserver v1.20.2 (images built without a registry: realnode/images.py; the etcd image is
-distroless). One node or three, cp-1..cp-3, on loopback IPs 127.0.1.1..3 (ports: etcd client
-52379, peer 52380, metrics 52381; apiserver 56443; kubelet 50250, so only one cluster at a time:
-ctest's RESOURCE_LOCK realnode). The nodes use the host's network and PID namespace, their own
-mounts: /etc, /var and /root are overlays of the host's, /etc/kubernetes and /run the node's own
-dirs (realnode/node-init.sh). No systemd runs here as PID 1: `systemctl stop|start|restart|
-is-active kubelet` on a node is a stand-in (realnode/sbin/systemctl) driving the supervisor's
-kubelet restart loop (realnode/node-supervisor.sh), which restarts the kubelet as systemd does.
+distroless). One node or three, cp-1..cp-3, on loopback IPs 127.0.1.1..3, and nodes that join later
+(add_node: e.g. cp-4 on 127.0.1.4, replacing a lost one). Every node has the same ports on its own
+IP (etcd client 52379, peer 52380, metrics 52381; apiserver 56443; kubelet 50250), so only one
+cluster at a time: ctest's RESOURCE_LOCK realnode. The nodes use the host's network and PID
+namespace, their own mounts: /etc, /var and /root are overlays of the host's, /etc/kubernetes and
+/run the node's own dirs (realnode/node-init.sh). No systemd runs here as PID 1: `systemctl
+stop|start|restart|is-active kubelet` on a node is a stand-in (realnode/sbin/systemctl) driving the
+supervisor's kubelet restart loop (realnode/node-supervisor.sh), which restarts the kubelet as
+systemd does.
 
 API:
   with Cluster(workdir, nodes=1) as cluster:      # or nodes=3; `up` on enter, `down` on exit
@@ -32,6 +34,12 @@ API:
       n.write_file("/root/x", data, mode)         # a file on the node (atomic rename)
       n.restart_kubelet()                         # `systemctl restart kubelet` on the node
       n.etcd_manifest()                           # the node's etcd.yaml text
+      cluster.add_node("cp-4", "127.0.1.4", initial_cluster, data_dir=None)
+                                                  # a node JOINING the running cluster, as kubeadm
+                                                  # join --control-plane would lay it out (a stand-in:
+                                                  # no kubeadm here): certs for its address, etcd with
+                                                  # --initial-cluster-state=existing, kube-apiserver on
+                                                  # its own etcd; started, not waited for; in .nodes
   Cluster(workdir, nodes=1, data_dir="/var/lib/etcd", wal_dir=None, node_setup=None,
           kubelet_config=True, sync_frequency="10s", etcd="3.4", log=None)
       etcd: "3.4" (3.4.23, Debian bookworm) or "3.5" (3.5.30 from Debian sid, with etcdutl in the image)
@@ -42,9 +50,10 @@ API:
       kubelet_config: upload the kubelet-config-1.20 ConfigMap as kubeadm init does (False: a
                   cluster where it cannot be read); kubeadm-config is always uploaded
   `down` (also on a failed `up`, an exception or Ctrl-C/SIGTERM in the with-block) stops every
-  process the nodes started (kubelet, containers, containerd and its shims: by pid, found in the
-  node's mount namespace and cgroups), then removes the kubelets' cgroups. A cluster left by a
-  killed run is stopped by the next Cluster's `up` (its nodes are recorded in /run/etcdrestore-realnode).
+  process the nodes, added ones too, started (kubelet, containers, containerd and its shims: by
+  pid, found in the node's mount namespace and cgroups), then removes the kubelets' cgroups. A
+  cluster left by a killed run is stopped by the next Cluster's `up` (its nodes are recorded in
+  /run/etcdrestore-realnode).
   One cluster at a time on this machine: `up` waits for the lock /run/etcdrestore-realnode/.lock, held
   until `down` (ctest's RESOURCE_LOCK realnode does the same within one ctest run).
   requirements() -> None, or why real nodes cannot run here (for unittest.skip): not root, no
@@ -74,6 +83,7 @@ sys.path.insert(0, PIECES)
 sys.path.insert(0, HERE)
 
 import images  # noqa: E402  (realnode/images.py)
+import pki  # noqa: E402
 from harness import Result, find_etcd  # noqa: E402
 
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
@@ -131,63 +141,51 @@ def requirements():
     return None
 
 
-def _openssl(*args, cwd):
-    r = subprocess.run(["openssl", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if r.returncode != 0:
-        raise RuntimeError("openssl %s: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
-
-
 class _Pki:
-    """kubeadm's /etc/kubernetes/pki for the cluster (EC P-256 keys, openssl), plus per node its
-    etcd server/peer certs, kubelet client (system:node:NAME) and serving certs under nodes/NAME."""
+    """kubeadm's /etc/kubernetes/pki for the cluster (EC P-256 keys, pki.py, valid 30 days), plus
+    per node its etcd server/peer certs, kubelet client (system:node:NAME) and serving certs under
+    nodes/NAME; a node added later (Cluster.add_node) also gets its own apiserver cert there."""
+
+    DAYS = 30
+    API_SANS = ("IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+                "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local")
 
     def __init__(self, d, nodes):
         self.dir = d
         os.makedirs(os.path.join(d, "etcd"))
-        self.ca("ca", "kubernetes")
-        self.ca("etcd/ca", "etcd-ca")
+        pki.ca(d, "ca", "kubernetes", days=self.DAYS)
+        pki.ca(d, "etcd/ca", "etcd-ca", days=self.DAYS)
         sans = "".join(",DNS:%s,IP:%s" % (n, ip) for n, ip in nodes)
-        self.leaf("apiserver", "ca", "/CN=kube-apiserver", "serverAuth",
-                  "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
-                  "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" + sans)
+        self.leaf("apiserver", "ca", "/CN=kube-apiserver", "serverAuth", self.API_SANS + sans)
         self.leaf("apiserver-kubelet-client", "ca", "/O=system:masters/CN=kube-apiserver-kubelet-client", "clientAuth")
         self.leaf("admin", "ca", "/O=system:masters/CN=kubernetes-admin", "clientAuth")
         self.leaf("etcd/healthcheck-client", "etcd/ca", "/CN=kube-etcd-healthcheck-client", "clientAuth")
         self.leaf("apiserver-etcd-client", "etcd/ca", "/O=system:masters/CN=kube-apiserver-etcd-client", "clientAuth")
-        _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "sa.key", cwd=d)
-        _openssl("ec", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=d)
+        pki.service_account_keys(d)
         for name, ip in nodes:
-            os.makedirs(os.path.join(d, "nodes", name, "etcd"))
-            san = "DNS:%s,DNS:localhost,IP:%s,IP:127.0.0.1" % (name, ip)
-            for kind in ("server", "peer"):
-                self.leaf("nodes/%s/etcd/%s" % (name, kind), "etcd/ca", "/CN=" + name, "serverAuth,clientAuth", san)
-            self.leaf("nodes/%s/kubelet-client" % name, "ca", "/O=system:nodes/CN=system:node:" + name, "clientAuth")
-            self.leaf("nodes/%s/kubelet" % name, "ca", "/CN=" + name, "serverAuth", san)
-        for root, _, files in os.walk(d):
-            for f in files:
-                if f.endswith(".key"):
-                    os.chmod(os.path.join(root, f), 0o600)
+            self.node_certs(name, ip)
+        pki.restrict_keys(d)
+
+    def node_certs(self, name, ip, apiserver=False):
+        """nodes/NAME: etcd server and peer certs for the node's own address, its kubelet's client
+        and serving certs; with apiserver, a kube-apiserver cert for its address too (what kubeadm
+        join --control-plane makes on a joining node: the cluster-wide one names only the others)."""
+        os.makedirs(os.path.join(self.dir, "nodes", name, "etcd"))
+        san = "DNS:%s,DNS:localhost,IP:%s,IP:127.0.0.1" % (name, ip)
+        for kind in ("server", "peer"):
+            self.leaf("nodes/%s/etcd/%s" % (name, kind), "etcd/ca", "/CN=" + name, "serverAuth,clientAuth", san)
+        self.leaf("nodes/%s/kubelet-client" % name, "ca", "/O=system:nodes/CN=system:node:" + name, "clientAuth")
+        self.leaf("nodes/%s/kubelet" % name, "ca", "/CN=" + name, "serverAuth", san)
+        if apiserver:
+            self.leaf("nodes/%s/apiserver" % name, "ca", "/CN=kube-apiserver", "serverAuth",
+                      self.API_SANS + ",DNS:%s,IP:%s" % (name, ip))
+        pki.restrict_keys(os.path.join(self.dir, "nodes", name))
 
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def ca(self, name, cn):
-        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", name + ".key", "-out", name + ".crt", "-days", "30", "-subj", "/CN=" + cn,
-                 "-addext", "basicConstraints=critical,CA:TRUE",
-                 "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign", cwd=self.dir)
-
     def leaf(self, name, ca, subj, eku, san=None):
-        _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", name + ".key", "-out", name + ".csr", "-subj", subj, cwd=self.dir)
-        ext = os.path.join(self.dir, name + ".ext")
-        with open(ext, "w") as f:
-            f.write("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n")
-            f.write("extendedKeyUsage=%s\n" % eku + ("subjectAltName=%s\n" % san if san else ""))
-        _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
-                 "-days", "30", "-sha256", "-extfile", ext, "-out", name + ".crt", cwd=self.dir)
-        os.remove(os.path.join(self.dir, name + ".csr"))
-        os.remove(ext)
+        pki.leaf(self.dir, name, ca, subj, eku, san, days=self.DAYS)
 
 
 def _b64(path):
@@ -205,8 +203,9 @@ def kubeconfig_text(server, ca, user, cert, key):
 
 
 def etcd_manifest(name, ip, initial_cluster, listen_localhost, data_dir="/var/lib/etcd", wal_dir=None,
-                  image=images.ETCD_REF):
-    """kubeadm v1.20's etcd.yaml (stacked etcd), on the node's loopback IP and ports +50000."""
+                  image=images.ETCD_REF, initial_cluster_state=None):
+    """kubeadm v1.20's etcd.yaml (stacked etcd), on the node's loopback IP and ports +50000;
+    initial_cluster_state "existing" as kubeadm join --control-plane writes it for a joining member."""
     client = "https://%s:%d" % (ip, CLIENT_PORT)
     listen = ("https://127.0.0.1:%d," % CLIENT_PORT if listen_localhost else "") + client
     flags = ["--advertise-client-urls=" + client,
@@ -215,6 +214,7 @@ def etcd_manifest(name, ip, initial_cluster, listen_localhost, data_dir="/var/li
              "--data-dir=" + data_dir,
              "--initial-advertise-peer-urls=https://%s:%d" % (ip, PEER_PORT),
              "--initial-cluster=" + initial_cluster,
+             *(["--initial-cluster-state=" + initial_cluster_state] if initial_cluster_state else []),
              "--key-file=/etc/kubernetes/pki/etcd/server.key",
              "--listen-client-urls=" + listen,
              "--listen-metrics-urls=http://%s:%d" % (ip, METRICS_PORT),
@@ -363,10 +363,10 @@ def _read(path):
 
 
 class Node:
-    def __init__(self, cluster, index):
+    def __init__(self, cluster, name, ip):
         self.cluster = cluster
-        self.name = "cp-%d" % index
-        self.ip = "127.0.1.%d" % index
+        self.name = name
+        self.ip = ip
         self.dir = os.path.join(cluster.workdir, "nodes", self.name)
         self.proc = None  # the namespace's first process (node-init.sh, then node-supervisor.sh)
 
@@ -419,7 +419,8 @@ class Node:
 
     # -- life cycle (Cluster drives these) ---------------------------------------------------
 
-    def layout(self, pki, initial_cluster, etcd_servers, kubelet_image_tars, kubelet, setup):
+    def layout(self, pki, initial_cluster, etcd_servers, kubelet_image_tars, kubelet, setup, data_dir=None,
+               initial_cluster_state=None):
         c = self.cluster
         k = os.path.join(self.dir, "etc-kubernetes")
         for d in ("logs", "cni/bin", "cni/net.d", "run", "etc-kubernetes/manifests", "etc-kubernetes/pki/etcd",
@@ -434,6 +435,9 @@ class Node:
             shutil.copy2(pki.path("nodes/%s/etcd/%s" % (self.name, f)), os.path.join(k, "pki", "etcd", f))
         for f in ("kubelet.crt", "kubelet.key"):
             shutil.copy2(pki.path("nodes/%s/%s" % (self.name, f)), os.path.join(k, "pki", "kubelet", f))
+        for f in ("apiserver.crt", "apiserver.key"):  # a node added later has its own (Cluster.add_node)
+            if os.path.exists(pki.path("nodes/%s/%s" % (self.name, f))):
+                shutil.copy2(pki.path("nodes/%s/%s" % (self.name, f)), os.path.join(k, "pki", f))
         nodes = pki.path("nodes/" + self.name)
         with open(os.path.join(k, "kubelet.conf"), "w") as f:
             f.write(kubeconfig_text("https://%s:%d" % (self.ip, API_PORT), pki.path("ca.crt"), "system:node:" + self.name,
@@ -461,8 +465,9 @@ class Node:
                 f.write(setup + "\n")
         m = os.path.join(k, "manifests")
         with open(os.path.join(m, "etcd.yaml"), "w") as f:
-            f.write(etcd_manifest(self.name, self.ip, initial_cluster, len(c.nodes) == 1, c.data_dir, c.wal_dir,
-                                  images.ETCD35_REF if c.etcd == "3.5" else images.ETCD_REF))
+            f.write(etcd_manifest(self.name, self.ip, initial_cluster, len(c.nodes) == 1, data_dir or c.data_dir,
+                                  c.wal_dir, images.ETCD35_REF if c.etcd == "3.5" else images.ETCD_REF,
+                                  initial_cluster_state))
         with open(os.path.join(m, "kube-apiserver.yaml"), "w") as f:
             f.write(apiserver_manifest(self.ip, etcd_servers))
 
@@ -608,11 +613,12 @@ class Cluster:
         self.data_dir, self.wal_dir, self.node_setup = data_dir, wal_dir, node_setup
         self.kubelet_config, self.sync_frequency = kubelet_config, sync_frequency
         self.log = log or (lambda text: print("realnode: " + text, file=sys.stderr, flush=True))
-        self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
+        self.nodes = [Node(self, "cp-%d" % i, "127.0.1.%d" % i) for i in range(1, nodes + 1)]
         self.kubeconfig = os.path.join(self.workdir, "admin.conf")
         self.endpoints = ",".join("https://%s:%d" % (n.ip, CLIENT_PORT) for n in self.nodes)
         self.timings = {}
         self._pki = None
+        self._node_images = None  # (kubelet, image tars) for add_node
         self._old_handlers = None
         self._lock = None
 
@@ -664,6 +670,7 @@ class Cluster:
             if not etcd35:
                 raise RuntimeError("etcd 3.5.30 is not unpacked (scripts/install-deps.sh)")
         tars = images.ensure(apiserver_binary(), etcd35=etcd35)
+        self._node_images = (kubelet, [tars["pause"], tars["etcd-3.5" if etcd35 else "etcd"], tars["kube-apiserver"]])
         self.timings["binaries and images"] = time.monotonic() - t0
         os.makedirs(self.workdir, exist_ok=True)
         self._pki = _Pki(os.path.join(self.workdir, "pki"), [(n.name, n.ip) for n in self.nodes])
@@ -675,14 +682,36 @@ class Cluster:
         for n in self.nodes:
             servers = "https://127.0.0.1:%d" % CLIENT_PORT if len(self.nodes) == 1 else \
                 "https://%s:%d" % (n.ip, CLIENT_PORT)
-            n.layout(self._pki, initial, servers, [tars["pause"], tars["etcd-3.5" if etcd35 else "etcd"],
-                                                   tars["kube-apiserver"]], kubelet, self.node_setup)
+            n.layout(self._pki, initial, servers, self._node_images[1], kubelet, self.node_setup)
         t0 = time.monotonic()
         for n in self.nodes:
             n.start()
         self.wait_ready(timeout=300, t0=t0, after_api=self._upload_kubeadm_config)
         self.log("%d node(s) up: %s" % (len(self.nodes), ", ".join(
             "%s +%.1fs" % (k, v) for k, v in self.timings.items())))
+
+    def add_node(self, name, ip, initial_cluster, data_dir=None):
+        """A new control-plane node joining the running cluster, laid out as kubeadm join
+        --control-plane leaves a machine (a stand-in: there is no kubeadm in Debian, so this writes
+        what it would): certs for the node's own address signed by the cluster's CAs (etcd server
+        and peer, kube-apiserver, the kubelet's), the shared CA and service-account keys, the
+        kubeconfigs, the etcd static pod with --initial-cluster=initial_cluster and
+        --initial-cluster-state=existing on an empty data_dir (default: the cluster's), and the
+        kube-apiserver static pod against its own etcd member. No `etcdctl member add`: the caller
+        says which --initial-cluster the member starts with (the member must be in the cluster
+        already, or be added first). Starts the node (same ports as the others, on ip) and returns
+        it without waiting; `down` stops it with the others."""
+        if any(n.name == name or n.ip == ip for n in self.nodes):
+            raise ValueError("a node named %s or on %s exists" % (name, ip))
+        node = Node(self, name, ip)
+        self.nodes.append(node)  # before anything runs: down covers it
+        self.endpoints = ",".join("https://%s:%d" % (n.ip, CLIENT_PORT) for n in self.nodes)
+        self._pki.node_certs(name, ip, apiserver=True)
+        kubelet, tars = self._node_images
+        node.layout(self._pki, initial_cluster, "https://%s:%d" % (ip, CLIENT_PORT), tars, kubelet, self.node_setup,
+                    data_dir=data_dir, initial_cluster_state="existing")
+        node.start()
+        return node
 
     def down(self):
         for n in self.nodes:
