@@ -151,6 +151,15 @@ Result<std::unique_ptr<MemNode>> AppendUnder(Reader& r, MemNode& n, const std::s
     n.Add(std::move(in), nullptr);
     return std::unique_ptr<MemNode>();
   }
+  if (n.inodes.empty()) return Fail(ErrorCode::kCorruption, fmt::format("bbolt: branch page {} is empty", n.pgid));
+  // A child's keys are at or above its branch key. bbolt never leaves a key-less leaf under a
+  // branch, but a damaged file can (found by fuzzing: an empty rightmost leaf whose branch key
+  // is above every key of the bucket); appending there would break the order, so refuse.
+  if (key < n.inodes.back().key)
+    return Fail(ErrorCode::kCorruption,
+                fmt::format("bbolt: branch page {}: its last key is above the appended key, though the bucket's last "
+                            "key is below it (a damaged rightmost path)",
+                            n.pgid));
   auto& child = n.mem.back();
   if (!child) {
     ASSIGN_OR_RETURN(child, LoadNode(r, n.inodes.back().pgid));

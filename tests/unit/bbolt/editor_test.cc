@@ -177,6 +177,58 @@ TEST(BboltEditor, AppendRejectsKeyNotAfterLast) {
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
+// Found by tests/fuzz/etcddb_fuzz: a damaged file whose rightmost leaf is empty (bbolt never
+// leaves one under a branch) still checks clean, as no key is out of order, and its branch key
+// is above the bucket's last key. An append between the two would put a key below its branch
+// key: refused as corruption, the file untouched.
+TEST(BboltEditor, AppendRefusesAnEmptyRightmostLeafBelowItsBranchKey) {
+  TempDir d;
+  const std::string path = d.File("db");
+  bbolt_test::WriteEmptyDb(path);
+  KeyValues kv;
+  for (int i = 0; i < 200; ++i) kv[fmt::format("k{:08d}", i)] = std::string(60, 'a');
+  ASSERT_TRUE(SetAndCommit(path, "big", kv));
+  Pgid last_leaf = 0;
+  std::string branch_key;
+  {
+    auto r = Reader::Open(path);
+    ASSERT_TRUE(r);
+    auto b = (*r)->FindBucket("big");
+    ASSERT_TRUE(b && *b);
+    NodeCopy root = *(*r)->ReadNode((*b)->root);
+    ASSERT_FALSE(root.leaf);
+    ASSERT_GE(root.inodes.size(), 2u);
+    last_leaf = root.inodes.back().pgid;
+    branch_key = root.inodes.back().key;
+  }
+  std::string bytes = ReadAll(path);
+  bytes[last_leaf * 4096 + 10] = 0;  // the page header's count (u16 at offset 10)
+  bytes[last_leaf * 4096 + 11] = 0;
+  bbolt_test::WriteAll(path, bytes);
+  EXPECT_EQ(Problems(path), 0u);
+
+  auto e = Editor::Open(path);
+  ASSERT_TRUE(e);
+  // Above the bucket's last key (the previous leaf's), below the empty leaf's branch key.
+  std::string key;
+  {
+    auto r = Reader::Open(path);
+    ASSERT_TRUE(r);
+    auto last = (*r)->Last(**(*r)->FindBucket("big"));
+    ASSERT_TRUE(last && *last);
+    key = (*last)->first + "x";
+  }
+  ASSERT_LT(key, branch_key);
+  auto appended = (*e)->AppendToBucket("big", key, "v");
+  ASSERT_TRUE(appended) << appended.error().message();
+  auto st = (*e)->Commit();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(st.error().message().find("its last key is above the appended key"), std::string::npos)
+      << st.error().message();
+  EXPECT_EQ(ReadAll(path), bytes);
+}
+
 TEST(BboltEditor, AppendToInlineBucketRewritesIt) {
   TempDir d;
   const std::string path = d.File("db");
