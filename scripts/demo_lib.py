@@ -35,7 +35,8 @@ import realnode  # noqa: E402
 
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
 
-# The Deployment of seed 002 (kubectl apply -f https://k8s.io/examples/application/deployment.yaml).
+# The Deployment of seed 002 (kubectl apply -f https://k8s.io/examples/application/deployment.yaml); the
+# one copy: tests/e2e/test_plan.py imports it.
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment
 metadata:

@@ -6,15 +6,23 @@ out and starts it on the restored dir when start puts the re-pointed manifest ba
 restart kubelet` in the scripts is the nodes' systemctl stand-in (no systemd runs here).
 
 One cluster per class, the scenarios of a class run in order on it:
-  SingleNode (seed 002, one node): on cp-1 `save` direct and `--via exec` through the real
-      kubelet's exec into the distroless etcd image; a Deployment deleted; `plan --from` the
-      sidecar in an install dir with etcdctl-ext beside the plugin; refusals on the node (wrong
-      snapshot, restore before stop); every phase; the Deployment back, the revision bumped, the
-      old data kept, the manifest re-pointed.
-  StackedHa (seed 000, three nodes): plan-time refusals from the real snapshot's member list
-      (kubeadm's first-node manifest, a node missing, no etcd-data volume); save on cp-1, plan with
-      the leader last, the bundle copied to cp-2 and cp-3, each phase on every node before the next;
-      one cluster of the three planned members, the Deployment back.
+  SingleNode (seed 002, one node): README.md's example `plan --snapshot etcd.db --manifest
+      cp-1=cp-1-etcd.yaml` typed in root's home (a manifest copy by a relative path): the plan
+      assumes kubeadm's /etc/kubernetes/manifests/etcd.yaml and says so, `check` passes on the
+      node naming it. On cp-1 `save` direct and `--via exec` through the real kubelet's exec into
+      the distroless etcd image; a Deployment deleted; `plan --from` the sidecar in an install
+      dir with etcdctl-ext beside the plugin; refusals on the node (wrong snapshot, restore
+      before stop); every phase; the Deployment back, the revision bumped, the old data kept,
+      the manifest re-pointed; the kubectl step finish prints for kubeadm-config run on the node:
+      its ClusterConfiguration's etcd.local.dataDir is the restore dir, nothing else changed.
+  StackedHa (seed 000, three nodes): first cp-3 is made a learner as an operator meets one
+      (member remove, member add --learner, its etcd stopped by the kubelet, data dir emptied,
+      --initial-cluster-state=existing, started again); save on cp-1 (never from the learner);
+      plan-time refusals from the real snapshot's member list (kubeadm's first-node manifest, a
+      node missing, no etcd-data volume); `plan --from` refuses the learner, `--learners-as-voters`
+      plans it with a note; the leader last, the bundle copied to cp-2 and cp-3, each phase on
+      every node before the next; one cluster of the three planned members, all voters, the
+      Deployment back.
   KubeadmLayouts (one node, etcd 3.5.30, issue 11 point 3): the data dir is its own file system
       (a tmpfs mounted inside the node), etcd has a --wal-dir, and there is no kubelet-config
       ConfigMap: plan from the live API assumes kubeadm's manifest path and says so; `check`
@@ -34,33 +42,20 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
 import realnode  # noqa: E402
+from demo_lib import DEPLOYMENT  # noqa: E402  (seed 002's Deployment, one copy for the demo and the tests)
 from harness import ETCDCTL_EXT, find_etcd  # noqa: E402
 
 KUBECTL_ETCDRESTORE = os.environ.get("KUBECTL_ETCDRESTORE", "")
 MANIFESTS = "/etc/kubernetes/manifests"
+CP1_CLIENT = "https://127.0.1.1:%d" % realnode.CLIENT_PORT
+CP3_PEER = "https://127.0.1.3:%d" % realnode.PEER_PORT
 ADMIN = {"KUBECONFIG": "/etc/kubernetes/admin.conf", "PATH": "/root/bin:" + realnode.NODE_PATH}
-
-DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment
-spec:
-  selector:
-    matchLabels:
-      app: nginx
-  replicas: 2
-  template:
-    metadata:
-      labels:
-        app: nginx
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.14.2
-"""
-
 
 def setUpModule():
     if not (KUBECTL_ETCDRESTORE and ETCDCTL_EXT):
@@ -149,11 +144,12 @@ class RealNodeCase(unittest.TestCase):
         return words[:words.index("all")] if "all" in words else words
 
     def run_phases(self, bundle, order):
-        """Each phase on every node in order before the next phase, as README.md says."""
+        """Each phase on every node in order before the next phase, as README.md says; returns
+        {(node, phase): Result}."""
         nodes = [self.node(x) for x in order]
         phases = self.phases(nodes[0], "%s/etcdrestore-%s.sh" % (bundle, order[0]))
         self.assertEqual(phases[:6], ["check", "stop", "restore", "start", "verify", "finish"])
-        log = []
+        log, results = [], {}
         for phase in phases:
             for n in nodes:
                 t = time.monotonic()
@@ -161,11 +157,13 @@ class RealNodeCase(unittest.TestCase):
                           check=False, timeout=600)
                 log.append("%s %s %.1fs" % (n.name, phase, time.monotonic() - t))
                 self.assertEqual(r.rc, 0, "%s %s: %r" % (n.name, phase, r))
+                results[(n.name, phase)] = r
                 if phase == "stop":
                     # Every static pod manifest is out, and the REAL kubelet has stopped etcd.
                     self.assertEqual(self.sh(n, "ls -A %s" % MANIFESTS).stdout, b"")
                     self.assertNotEqual(self.sh(n, ["etcdctl-ext", "datadir-in-use", "/var/lib/etcd"], check=False).rc, 0)
         print("\n[time] phases: " + ", ".join(log), file=sys.stderr)
+        return results
 
     def check_restored(self, plan, revision):
         """The cluster is the plan's: its members, the Deployment back, the revision bumped,
@@ -195,6 +193,40 @@ class RealNodeCase(unittest.TestCase):
 
 class SingleNode(RealNodeCase):
     NODES = 1
+
+    @timed
+    def test_readme_plan_from_a_manifest_copy(self):
+        """README.md's own example, typed on cp-1 in root's home: `plan --snapshot etcd.db
+        --manifest cp1=cp1-etcd.yaml` from a copy of the manifest by a relative path. The copy
+        says nothing about where the manifest is on the node: the plan assumes kubeadm's
+        /etc/kubernetes/manifests/etcd.yaml and says so (issue 11: it once wrote
+        MANIFEST_FILE='cp1-etcd.yaml' and `check` died). Read-only: only `check` runs. (Named to
+        run before test_seed_single_node restores this cluster.)"""
+        n = self.cluster.nodes[0]
+        self.save_on_node(n, "/root/etcd.db")
+        self.sh(n, "cp /etc/kubernetes/manifests/etcd.yaml cp-1-etcd.yaml", cwd="/root")
+        self.sh(n, ["kubectl-etcdrestore", "plan", "--snapshot", "etcd.db", "--manifest", "cp-1=cp-1-etcd.yaml",
+                    "-o", "script", "--out-dir", "readme-plan"], cwd="/root")
+        plan = json.loads(self.sh(n, ["cat", "/root/readme-plan/plan.json"]).stdout)
+        note = ("node cp-1: the copied manifest does not say where it is on the node; assuming kubeadm's "
+                "/etc/kubernetes/manifests/etcd.yaml")
+        self.assertTrue(any(x.startswith(note) for x in plan["notes"]), plan["notes"])
+        readme = self.sh(n, ["cat", "/root/readme-plan/README.md"]).stdout.decode()
+        self.assertIn(note, re.sub(r"\s+", " ", readme))
+        p = plan["nodes"][0]
+        self.assertEqual((p["manifestsDir"], p["manifestFile"]), ("/etc/kubernetes/manifests", "etcd.yaml"))
+        listing = "ls -lA --time-style=+%s /etc/kubernetes/manifests; ls -A /var/lib /var/lib/etcd"
+        before = self.sh(n, listing).stdout
+        self.sh(n, "cp etcd.db readme-plan/", cwd="/root")
+        r = self.sh(n, ["sh", "readme-plan/etcdrestore-cp-1.sh", "check"], cwd="/root", check=False)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(b"check: the etcd manifest is /etc/kubernetes/manifests/etcd.yaml; the plan's edits apply to it\n",
+                      r.stdout)
+        self.assertIn(b"check: ok (", r.stdout)
+        # Read-only: the manifests and data dirs as they were, etcd still on /var/lib/etcd.
+        self.assertEqual(self.sh(n, listing).stdout, before)
+        self.assertEqual(self.sh(n, ["etcdctl-ext", "datadir-in-use", "/var/lib/etcd"]).rc, 0)
+        self.sh(n, "rm -r readme-plan etcd.db etcd.db.json cp-1-etcd.yaml", cwd="/root")
 
     @timed
     def test_seed_single_node(self):
@@ -241,11 +273,55 @@ class SingleNode(RealNodeCase):
         r = self.sh(n, ["sh", script, "check"])
         self.assertIn(("snapshot %s/snap.db, tool %s/etcdctl-ext" % (plan_dir, plan_dir)).encode(), r.stdout)
         self.assertIn(("sha256 %s (the file's, as planned)" % plan["snapshot"]["sha256"]).encode(), r.stdout)
-        self.run_phases(plan_dir, ["cp-1"])
+        out = self.run_phases(plan_dir, ["cp-1"])
         self.check_restored(plan, revision)
         # Idempotent: a phase already done says so.
         r = self.sh(n, ["sh", script, "restore"])
         self.assertIn(b"already done", r.stdout)
+        self.kubeadm_config_step(n, out[("cp-1", "finish")].stdout.decode(), plan["nodes"][0])
+
+    def kubeadm_config_step(self, n, finish_out, p):
+        """The data dir moved (/var/lib/etcd -> the restore dir): finish prints the kubectl step
+        that points kubeadm-config's etcd.local.dataDir at it (kubeadm upgrade writes the etcd
+        manifest from it). Run as printed, on the node (kubectl and the admin kubeconfig are
+        there); then the ClusterConfiguration names the restore dir and nothing else changed."""
+        self.assertNotEqual(p["restoreDir"], "/var/lib/etcd")
+        prefix = ("etcdrestore[cp-1] finish: kubeadm-config's etcd.local.dataDir still names the old data dir; "
+                  "once, from a machine with kubectl, run: ")
+        lines = [x[len(prefix):] for x in finish_out.splitlines() if x.startswith(prefix)]
+        self.assertEqual(len(lines), 1, finish_out)
+        self.assertEqual(self.sh(n, "command -v kubectl").stdout, b"/usr/bin/kubectl\n")
+
+        def configmap():
+            return json.loads(self.cluster.kubectl("-n", "kube-system", "get", "configmap", "kubeadm-config",
+                                                   "-o", "json").stdout)
+        before = configmap()
+        self.assertEqual(yaml.safe_load(before["data"]["ClusterConfiguration"])["etcd"]["local"]["dataDir"],
+                         "/var/lib/etcd")
+        self.sh(n, ["sh", "-c", lines[0]])
+        after = configmap()
+        cfg_before = yaml.safe_load(before["data"]["ClusterConfiguration"])
+        cfg_after = yaml.safe_load(after["data"]["ClusterConfiguration"])
+        self.assertEqual(cfg_after["etcd"]["local"]["dataDir"], p["restoreDir"])
+        cfg_before["etcd"]["local"]["dataDir"] = p["restoreDir"]
+        self.assertEqual(cfg_after, cfg_before)  # the rest of the ClusterConfiguration as it was
+        # kubectl replace keeps a last-applied-configuration annotation (here from the harness's
+        # kubectl apply; kubeadm writes none) in step with the object: it must be the new data.
+        applied = "kubectl.kubernetes.io/last-applied-configuration"
+        for m in (before, after):
+            m["metadata"] = dict(m["metadata"], annotations=dict(m["metadata"].get("annotations", {})))
+        if applied in after["metadata"]["annotations"]:
+            self.assertEqual(json.loads(after["metadata"]["annotations"].pop(applied))["data"], after["data"])
+            before["metadata"]["annotations"].pop(applied)
+        for k in ("data", "metadata"):
+            b, a = dict(before[k]), dict(after[k])
+            b.pop("ClusterConfiguration", None), a.pop("ClusterConfiguration", None)
+            for m in (a, b):
+                for volatile in ("resourceVersion", "managedFields"):
+                    m.pop(volatile, None)
+            self.assertEqual(a, b, k)
+        self.assertNotEqual(after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"])
+        self.assertEqual(sorted(after), sorted(before))
 
     @timed
     def test_save_via_exec_through_the_real_kubelet(self):
@@ -307,23 +383,37 @@ class StackedHa(RealNodeCase):
     def test_seed_ha(self):
         c = self.cluster
         cp1 = c.nodes[0]
+        self.make_learner(cp1, self.node("cp-3"))
         self.create_deployment()
         snap = self.save_on_node(cp1)
         revision = self.snapshot_revision(cp1, snap)
         side = json.loads(self.sh(cp1, ["cat", snap + ".json"]).stdout)
-        self.assertEqual(sorted(m["name"] for m in side["members"]), ["cp-1", "cp-2", "cp-3"])
+        self.assertEqual(sorted((m["name"], m.get("isLearner", False)) for m in side["members"]),
+                         [("cp-1", False), ("cp-2", False), ("cp-3", True)])
+        self.assertNotEqual(side["source"]["member"], "cp-3")  # a learner serves no snapshot
         self.delete_deployment()
         self.plan_time_refusals(cp1, snap)
 
         status = json.loads(c.etcdctl("endpoint", "status", "-w", "json").stdout)
         leader_id = status[0]["Status"]["leader"]
-        members = json.loads(c.etcdctl("member", "list", "-w", "json").stdout)["members"]
+        # Asked of cp-1 alone: a learner answers no member list.
+        members = json.loads(c.etcdctl("member", "list", "-w", "json", endpoints=CP1_CLIENT).stdout)["members"]
         leader = next(m["name"] for m in members if m["ID"] == leader_id)
         plan_dir = "/root/plan"
+        # cp-3 is a learner: a restore makes every member a voter, so only on purpose.
+        r = self.sh(cp1, ["kubectl-etcdrestore", "plan", "--from", snap + ".json", "--leader", leader, "-o", "script",
+                          "--out-dir", plan_dir], check=False)
+        self.assertEqual(r.rc, 1, r)
+        err = r.stderr.replace(b"\n  ", b" ")
+        self.assertRegex(err, rb"plan: member cp-3 is a learner in .*; a restore makes every member a voter")
+        self.assertIn(b"--learners-as-voters", err)
+        self.assertIn(b"--members", err)
+        self.assertEqual(self.sh(cp1, ["ls", plan_dir], check=False).rc, 2)
         self.sh(cp1, ["kubectl-etcdrestore", "plan", "--from", snap + ".json", "--leader", leader, "-o", "script",
-                 "--out-dir", plan_dir])
+                      "--out-dir", plan_dir, "--learners-as-voters"])
         self.sh(cp1, ["cp", snap, plan_dir + "/"])
         plan = json.loads(self.sh(cp1, ["cat", plan_dir + "/plan.json"]).stdout)
+        self.assertIn("member cp-3 was a learner; it is restored as a voter (--learners-as-voters)", plan["notes"])
         order = [p["node"] for p in plan["nodes"]]
         self.assertEqual(order[-1], leader)  # the leader last
         # The operator copies the bundle to the other nodes (scp -r plan cp-2:).
@@ -332,8 +422,59 @@ class StackedHa(RealNodeCase):
             shutil.copytree(bundle, n.host_path(plan_dir), symlinks=True)
         self.run_phases(plan_dir, order)
         self.check_restored(plan, revision)
-        ids = {m["ID"] for m in json.loads(c.etcdctl("member", "list", "-w", "json").stdout)["members"]}
+        restored = json.loads(c.etcdctl("member", "list", "-w", "json").stdout)["members"]
+        ids = {m["ID"] for m in restored}
         self.assertTrue(ids.isdisjoint({m["ID"] for m in members}), "the restored cluster has new member ids")
+        # Three voters: cp-3 came back as a voter, as asked.
+        self.assertEqual(sorted((m["name"], m.get("isLearner", False)) for m in restored),
+                         [("cp-1", False), ("cp-2", False), ("cp-3", False)])
+        status = json.loads(c.etcdctl("endpoint", "status", "-w", "json").stdout)
+        self.assertEqual([s["Status"].get("isLearner", False) for s in status], [False] * 3)
+
+    def etcd_on(self, n, *args, endpoints=None, **kw):
+        """etcdctl-ext on node n with the apiserver's etcd client cert, as an operator types it."""
+        return self.sh(n, ["etcdctl-ext", "--endpoints", endpoints or CP1_CLIENT, "--cacert",
+                           "/etc/kubernetes/pki/etcd/ca.crt", "--cert", "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                           "--key", "/etc/kubernetes/pki/apiserver-etcd-client.key", *args], **kw)
+
+    def make_learner(self, cp1, cp3):
+        """cp-3 becomes a learner the way an operator meets one: removed, added back with
+        --learner, its etcd stopped by the real kubelet (manifest out), its data dir emptied,
+        --initial-cluster-state=existing set, the manifest back (the kubelet starts it: it joins
+        as a learner)."""
+        t = time.monotonic()
+        old = next(m for m in json.loads(self.etcd_on(cp1, "member", "list", "-w", "json").stdout)["members"]
+                   if m["name"] == "cp-3")
+        self.etcd_on(cp1, "member", "remove", "%x" % old["ID"])
+        r = self.etcd_on(cp1, "member", "add", "cp-3", "--learner", "--peer-urls", CP3_PEER)
+        self.assertIn(b" added to cluster ", r.stdout)
+        self.sh(cp3, "mv /etc/kubernetes/manifests/etcd.yaml /root/etcd.yaml")
+        # Removed, cp-3's etcd exits and the kubelet restarted it until the manifest went: wait
+        # until its data dir has been free for 10 s in a row (no restart in between).
+        deadline, free_since = time.monotonic() + 180, None
+        while free_since is None or time.monotonic() - free_since < 10:
+            self.assertLess(time.monotonic(), deadline, "the kubelet did not stop cp-3's etcd")
+            free = self.sh(cp3, ["etcdctl-ext", "datadir-in-use", "/var/lib/etcd"], check=False).rc == 3
+            free_since = (free_since or time.monotonic()) if free else None
+            time.sleep(1)
+        self.sh(cp3, "find /var/lib/etcd -mindepth 1 -delete")
+        self.sh(cp3, "if grep -q -e --initial-cluster-state= etcd.yaml; then "
+                     "sed -i 's/--initial-cluster-state=new/--initial-cluster-state=existing/' etcd.yaml; else "
+                     "sed -i 's/^\\( *\\)- --initial-cluster=.*$/&\\n\\1- --initial-cluster-state=existing/' etcd.yaml; fi")
+        self.assertEqual(self.sh(cp3, "grep -c -e '^    - --initial-cluster-state=existing$' etcd.yaml").stdout, b"1\n")
+        self.sh(cp3, "mv /root/etcd.yaml /etc/kubernetes/manifests/etcd.yaml")
+        deadline = time.monotonic() + 240
+        while True:
+            members = json.loads(self.etcd_on(cp1, "member", "list", "-w", "json").stdout)["members"]
+            new = next(m for m in members if CP3_PEER in m["peerURLs"])
+            if new.get("name") == "cp-3" and new.get("clientURLs"):
+                break
+            self.assertLess(time.monotonic(), deadline, "cp-3 did not start as a learner: %r" % members)
+            time.sleep(2)
+        self.assertTrue(new.get("isLearner"), new)
+        self.assertNotEqual(new["ID"], old["ID"])
+        self.assertEqual(self.sh(cp3, ["etcdctl-ext", "datadir-in-use", "/var/lib/etcd"], check=False).rc, 0)
+        print("\n[time] cp-3 made a learner: %.1f s" % (time.monotonic() - t), file=sys.stderr)
 
     def plan_time_refusals(self, n, snap):
         """Before anything on the nodes: the plan is checked against the snapshot's own members."""
