@@ -886,8 +886,8 @@ Result<Plan> MakePlan(const Input& in, const Options& o) {
                                      SedReplacement(*new_dirs.begin()) + "|") +
                                " | kubectl replace -f -";
     finish.push_back(p.kubeadm_config_command);
-    // The check reads the ClusterConfiguration alone: `-o yaml` also prints the last-applied-configuration
-    // annotation of a ConfigMap once written by kubectl apply, whose old dataDir the edit leaves.
+    // The check reads the ClusterConfiguration alone: `-o yaml` also prints the ConfigMap's annotations
+    // (kubectl's last-applied-configuration holds a copy of the data), so a grep of it can match more.
     finish.push_back("kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' "
                      "| grep dataDir    # must print " + *new_dirs.begin());
   } else if (!new_dirs.empty()) {
