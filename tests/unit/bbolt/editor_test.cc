@@ -50,6 +50,16 @@ Status SetAndCommit(const std::string& path, const std::string& name, const KeyV
   return e->Commit();
 }
 
+// A new db at `path` with bucket "big": 200 keys of 60-byte values, a branch over leaves.
+// Returns its content (empty if it could not be written).
+KeyValues WriteBigBucket(const std::string& path) {
+  bbolt_test::WriteEmptyDb(path);
+  KeyValues kv;
+  for (int i = 0; i < 200; ++i) kv[fmt::format("k{:08d}", i)] = std::string(60, 'a');
+  if (!SetAndCommit(path, "big", kv)) return {};
+  return kv;
+}
+
 TEST(BboltEditor, SmallBucketIsWrittenInline) {
   TempDir d;
   const std::string path = d.File("db");
@@ -130,10 +140,8 @@ TEST(BboltEditor, SourceWithFreelistPageGetsNoFreelistMeta) {
 TEST(BboltEditor, AppendAcrossLeafAndRootSplits) {
   TempDir d;
   const std::string path = d.File("db");
-  bbolt_test::WriteEmptyDb(path);
-  KeyValues kv;
-  for (int i = 0; i < 200; ++i) kv[fmt::format("k{:08d}", i)] = std::string(60, 'a');
-  ASSERT_TRUE(SetAndCommit(path, "big", kv));
+  KeyValues kv = WriteBigBucket(path);
+  ASSERT_EQ(kv.size(), 200u);
   // Append in several transactions: 20000 small keys (the root splits: 3 levels), one
   // value larger than a page (overflow leaf), and keys after it.
   int next = 200;
@@ -184,10 +192,7 @@ TEST(BboltEditor, AppendRejectsKeyNotAfterLast) {
 TEST(BboltEditor, AppendRefusesAnEmptyRightmostLeafBelowItsBranchKey) {
   TempDir d;
   const std::string path = d.File("db");
-  bbolt_test::WriteEmptyDb(path);
-  KeyValues kv;
-  for (int i = 0; i < 200; ++i) kv[fmt::format("k{:08d}", i)] = std::string(60, 'a');
-  ASSERT_TRUE(SetAndCommit(path, "big", kv));
+  ASSERT_EQ(WriteBigBucket(path).size(), 200u);
   Pgid last_leaf = 0;
   std::string branch_key;
   {
