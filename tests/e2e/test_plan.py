@@ -446,7 +446,16 @@ class StackedHa(RealNodeCase):
         old = next(m for m in json.loads(self.etcd_on(cp1, "member", "list", "-w", "json").stdout)["members"]
                    if m["name"] == "cp-3")
         self.etcd_on(cp1, "member", "remove", "%x" % old["ID"])
-        r = self.etcd_on(cp1, "member", "add", "cp-3", "--learner", "--peer-urls", CP3_PEER)
+        # If cp-3 led, the two left elect a new leader first; a conf change proposed meanwhile
+        # times out (seen in CI: "context deadline exceeded" after etcdctl's 5 s). Wait for a
+        # leader (endpoint health is a quorum read), then add with a longer command timeout.
+        survivors = "%s,https://127.0.1.2:%d" % (CP1_CLIENT, realnode.CLIENT_PORT)
+        deadline = time.monotonic() + 60
+        while self.etcd_on(cp1, "endpoint", "health", endpoints=survivors, check=False).rc != 0:
+            self.assertLess(time.monotonic(), deadline, "no leader among cp-1 and cp-2 after cp-3's removal")
+            time.sleep(1)
+        r = self.etcd_on(cp1, "--command-timeout", "30s", "member", "add", "cp-3", "--learner", "--peer-urls",
+                         CP3_PEER)
         self.assertIn(b" added to cluster ", r.stdout)
         self.sh(cp3, "mv /etc/kubernetes/manifests/etcd.yaml /root/etcd.yaml")
         # Removed, cp-3's etcd exits and the kubelet restarted it until the manifest went: wait
