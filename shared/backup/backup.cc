@@ -122,24 +122,29 @@ std::optional<etcdclient::MemberListResponse> ListMembers(std::chrono::seconds t
   return list;
 }
 
+// A learner serves no snapshot (etcd 3.4 and 3.5 answer "rpc not supported for learner" to
+// every stream RPC): the error for --member naming one, and its line in a list of failures.
+std::unexpected<Error> LearnerNamed(const std::string& member) {
+  return Fail(ErrorCode::kFailedPrecondition,
+              "member " + Quote(member) +
+                  " is a learner: etcd serves no snapshot from a learner; save from a voting member");
+}
+std::string LearnerFailure(const std::string& shown) { return "\n  " + shown + ": a learner (serves no snapshot)"; }
+
 // --member's candidate (which must be healthy and a voter), else the healthy voter with the
-// highest raft index. A learner serves no snapshot (etcd 3.4 and 3.5 answer "rpc not
-// supported for learner" to every stream RPC), so it is never chosen.
+// highest raft index; a learner is never chosen.
 Result<Candidate*> ChooseCandidate(const std::string& member, std::vector<Candidate>& cands) {
   Candidate* chosen = nullptr;
   std::string failures;
   for (auto& c : cands) {
     if (!c.status) failures += "\n  " + c.Shown() + ": " + c.error;
-    if (c.status && c.status->is_learner) failures += "\n  " + c.Shown() + ": a learner (serves no snapshot)";
+    if (c.status && c.status->is_learner) failures += LearnerFailure(c.Shown());
     if (!member.empty()) {
       if (c.name == member) {
         if (!c.status)
           return Fail(ErrorCode::kUnavailable,
                       "member " + Quote(member) + " is not healthy:" + failures);
-        if (c.status->is_learner)
-          return Fail(ErrorCode::kFailedPrecondition,
-                      "member " + Quote(member) +
-                          " is a learner: etcd serves no snapshot from a learner; save from a voting member");
+        if (c.status->is_learner) return LearnerNamed(member);
         chosen = &c;
       }
       continue;
@@ -305,11 +310,8 @@ Result<const topology::EtcdMember*> ChooseExecMember(const Request& r, Cluster& 
     if (!st.is_array() || st.empty()) continue;
     const json& s = st[0]["Status"];
     if (s.value("isLearner", false)) {  // serves no snapshot (see ChooseCandidate)
-      if (!r.member.empty())
-        return Fail(ErrorCode::kFailedPrecondition,
-                    "member " + Quote(r.member) +
-                        " is a learner: etcd serves no snapshot from a learner; save from a voting member");
-      failures += "\n  " + m.name + ": a learner (serves no snapshot)";
+      if (!r.member.empty()) return LearnerNamed(r.member);
+      failures += LearnerFailure(m.name);
       continue;
     }
     if (!chosen || s.value("raftIndex", uint64_t{0}) > status->value("raftIndex", uint64_t{0})) {
